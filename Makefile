@@ -1,0 +1,33 @@
+# make run    - the services and the gateway, in the foreground
+# make test   - the whole test suite, against real RabbitMQ and Redis
+# make bench  - the load benchmark
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint services install clean
+
+run: $(INSTALLED) services
+	$(BIN)/python -m travel_common.runstack
+
+test: $(INSTALLED) services
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+install: $(INSTALLED)
+
+$(INSTALLED): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+services:
+	scripts/ensure-services
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

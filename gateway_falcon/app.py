@@ -1,0 +1,77 @@
+"""The gateway's app factory: configuration in, wired Falcon ASGI app out."""
+
+import falcon
+import falcon.asgi
+
+from gateway_falcon.config import Config
+from gateway_falcon.errors import handle_unexpected, serialize_problem
+from gateway_falcon.middleware import RequestContext
+from gateway_falcon.openapi import OpenApi, build_spec
+from gateway_falcon.resources.health import Health, Ready
+from gateway_falcon.resources.records import Kind, RecordCreate, RecordItem, RecordList
+from gateway_falcon.rpc import RpcPool
+from schemas import (
+    AirportPage,
+    AirportPageQuery,
+    AirportSchema,
+    TripPage,
+    TripPageQuery,
+    TripSchema,
+)
+
+AIRPORT = Kind(
+    name="airport",
+    plural="airports",
+    service="airports_service",
+    schema=AirportSchema(),
+    page_query=AirportPageQuery(),
+    page_schema=AirportPage(),
+    delete_conflicts=True,
+)
+TRIP = Kind(
+    name="trip",
+    plural="trips",
+    service="trips_service",
+    schema=TripSchema(),
+    page_query=TripPageQuery(),
+    page_schema=TripPage(),
+)
+
+
+class RpcLifespan:
+    """Starts the RPC pool with the ASGI lifespan, and stops it."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    async def process_startup(self, scope, event):
+        await self.rpc.start()
+
+    async def process_shutdown(self, scope, event):
+        await self.rpc.stop()
+
+
+def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
+    config = config or Config.from_env()
+    if rpc is None:
+        rpc = RpcPool(
+            config.amqp_uri,
+            config.rpc_timeout,
+            size=config.rpc_pool_size,
+            queue_limit=config.rpc_queue_limit,
+        )
+    app = falcon.asgi.App(middleware=[RpcLifespan(rpc), RequestContext()])
+    app.set_error_serializer(serialize_problem)
+    app.add_error_handler(Exception, handle_unexpected)
+
+    routes = [("/health", Health()), ("/ready", Ready(rpc))]
+    for kind in (AIRPORT, TRIP):
+        routes += [
+            ("/" + kind.name, RecordCreate(kind, rpc, config.max_body_bytes)),
+            ("/%s/{record_id}" % kind.name, RecordItem(kind, rpc)),
+            ("/" + kind.plural, RecordList(kind, rpc)),
+        ]
+    routes.append(("/openapi.json", OpenApi(build_spec(routes))))
+    for path, resource in routes:
+        app.add_route(path, resource)
+    return app

@@ -1,0 +1,5 @@
+"""ASGI entry point: ``uvicorn gateway_falcon.asgi:app``."""
+
+from gateway_falcon.app import create_app
+
+app = create_app()

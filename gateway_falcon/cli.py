@@ -1,0 +1,27 @@
+"""``travel-gateway``: uvicorn serving the gateway, configured from the environment."""
+
+import uvicorn
+
+from gateway_falcon.config import Config
+from travel_common.logs import logging_config
+
+
+def main() -> None:
+    config = Config.from_env()
+    uvicorn.run(
+        "gateway_falcon.app:create_app",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_config=logging_config(config.log_format),
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""The gateway's configuration: defaults, overridden by the environment."""
+
+import os
+from dataclasses import dataclass, fields
+
+
+def _split(value: str) -> tuple:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    amqp_uri: str = "amqp://guest:guest@localhost:5672/"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rpc_timeout: float = 5.0
+    api_keys: tuple = ()
+    cors_origins: tuple = ()
+    log_format: str = "text"
+    # Proxies (each with its own reply queue and thread) shared by all requests.
+    rpc_pool_size: int = 16
+    # Requests allowed to wait for a free proxy; beyond that: 503 at once.
+    rpc_queue_limit: int = 512
+    max_body_bytes: int = 64 * 1024
+
+    ENV = {
+        "amqp_uri": "AMQP_URI",
+        "host": "HOST",
+        "port": "PORT",
+        "rpc_timeout": "RPC_TIMEOUT",
+        "api_keys": "API_KEYS",
+        "cors_origins": "CORS_ORIGINS",
+        "log_format": "LOG_FORMAT",
+        "rpc_pool_size": "RPC_POOL_SIZE",
+        "rpc_queue_limit": "RPC_QUEUE_LIMIT",
+    }
+
+    @classmethod
+    def from_env(cls, environ=None) -> "Config":
+        environ = os.environ if environ is None else environ
+        types = {field.name: field.type for field in fields(cls)}
+        values = {}
+        for name, variable in cls.ENV.items():
+            raw = environ.get(variable)
+            if raw is None or raw == "":
+                continue
+            kind = types[name]
+            values[name] = _split(raw) if kind is tuple else kind(raw)
+        return cls(**values)

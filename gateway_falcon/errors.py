@@ -1,0 +1,104 @@
+"""Errors as ``application/problem+json`` (RFC 9457), and the one table that
+maps what a call can raise to an HTTP status."""
+
+import http
+import json
+import logging
+
+import falcon
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+
+from gateway_falcon.rpc import BrokerUnavailable, Overloaded
+from travel_common.errors import (
+    DependencyUnavailable,
+    IdempotencyConflict,
+    InUse,
+    Invalid,
+    NotFound,
+    StoreUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 1
+
+# exception type -> (status, detail shown to the client); None: the domain
+# error's own detail, which services write for clients.
+ERROR_STATUS = {
+    NotFound: (404, None),
+    InUse: (409, None),
+    Invalid: (422, None),
+    IdempotencyConflict: (422, None),
+    RemoteError: (502, "A service failed to handle the request."),
+    UnknownService: (503, "The service is not running."),
+    DependencyUnavailable: (503, None),
+    StoreUnavailable: (503, None),
+    BrokerUnavailable: (503, "The message broker is unreachable."),
+    Overloaded: (503, "Too many requests in flight; retry shortly."),
+    RpcTimeout: (504, "The service did not answer in time."),
+}
+
+
+class Problem(falcon.HTTPError):
+    """An HTTP error whose body is a problem document."""
+
+    def __init__(
+        self, status: int, detail: str | None = None, errors=None, headers=None
+    ):
+        super().__init__(
+            status,
+            title=http.HTTPStatus(status).phrase,
+            description=detail,
+            headers=headers,
+        )
+        self.errors = errors
+
+
+def problem_for(error: Exception) -> Problem:
+    """The HTTP problem for an exception raised by an RPC call."""
+    for kind in type(error).__mro__:
+        if kind in ERROR_STATUS:
+            status, detail = ERROR_STATUS[kind]
+            break
+    else:
+        raise error
+    if status >= 500:
+        log.warning("rpc failed: %s", error)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return Problem(
+        status,
+        detail or getattr(error, "detail", None),
+        errors=getattr(error, "errors", None),
+        headers=headers,
+    )
+
+
+def validation_problem(errors: dict) -> Problem:
+    return Problem(422, "The request has invalid fields.", errors=errors)
+
+
+def problem_body(error: falcon.HTTPError) -> dict:
+    status = error.status_code
+    body = {
+        "type": "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": error.description or http.HTTPStatus(status).description,
+    }
+    errors = getattr(error, "errors", None)
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def serialize_problem(req, resp, error: falcon.HTTPError) -> None:
+    """Falcon error serializer: every HTTP error, ours or Falcon's, as a problem."""
+    resp.content_type = PROBLEM_JSON
+    resp.data = json.dumps(problem_body(error)).encode()
+
+
+async def handle_unexpected(req, resp, error, params):
+    """A bug in the gateway: log it with the request id, answer a bare 500."""
+    log.error("unhandled error", exc_info=error)
+    raise Problem(500, "The gateway failed to handle the request.")

@@ -1,0 +1,44 @@
+"""Per-request context: the request id, and one log line per request."""
+
+import logging
+import re
+import time
+import uuid
+
+from travel_common.logs import request_id_var
+
+log = logging.getLogger("gateway_falcon.access")
+
+# A client's X-Request-ID is kept if it is a sane token, else replaced.
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class RequestContext:
+    async def process_request(self, req, resp):
+        given = req.get_header("X-Request-ID")
+        request_id = (
+            given if given and _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex
+        )
+        req.context.request_id = request_id
+        req.context.started = time.perf_counter()
+        request_id_var.set(request_id)
+
+    async def process_response(self, req, resp, resource, req_succeeded):
+        request_id = req.context.get("request_id") or uuid.uuid4().hex
+        resp.set_header("X-Request-ID", request_id)
+        started = req.context.get("started")
+        elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
+        route = req.uri_template or "-"
+        log.info(
+            "%s %s %s %.1fms",
+            req.method,
+            req.path,
+            resp.status_code,
+            elapsed,
+            extra={
+                "method": req.method,
+                "route": route,
+                "status": resp.status_code,
+                "duration_ms": round(elapsed, 2),
+            },
+        )

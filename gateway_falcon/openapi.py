@@ -1,0 +1,48 @@
+"""The OpenAPI 3 document, generated from the routes and marshmallow schemas.
+
+Each resource describes its own operations (``openapi()``), naming schemas
+by class; apispec's marshmallow plugin turns the schemas into components.
+"""
+
+import http
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from schemas import ProblemSchema
+
+TITLE = "Travel booking API"
+VERSION = "1.0.0"
+
+
+def problem_response(status: int) -> dict:
+    return {
+        "description": http.HTTPStatus(status).phrase,
+        "content": {"application/problem+json": {"schema": ProblemSchema}},
+    }
+
+
+def build_spec(routes) -> dict:
+    """``routes``: (path template, resource) pairs, as the app registers them."""
+    spec = APISpec(
+        title=TITLE,
+        version=VERSION,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Airports and trips, over Nameko RPC services."},
+    )
+    for path, resource in routes:
+        describe = getattr(resource, "openapi", None)
+        if describe is not None:
+            spec.path(path=path, operations=describe())
+    return spec.to_dict()
+
+
+class OpenApi:
+    """``GET /openapi.json``."""
+
+    def __init__(self, document: dict):
+        self.document = document
+
+    async def on_get(self, req, resp):
+        resp.media = self.document

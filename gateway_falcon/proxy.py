@@ -1,0 +1,104 @@
+"""nameko's standalone ``ClusterRpcProxy``, fitted for a long-lived gateway.
+
+What it changes, through nameko's own extension points:
+
+- context per call: one proxy serves many HTTP requests in turn, so the
+  context data (the request id) is set before each call, not at construction;
+- a real deadline: the reply wait is bounded by ``timeout`` as a whole, and a
+  late or duplicate reply (a call redelivered after an instance died) is
+  acked and dropped instead of piling up unacked;
+- requests expire in the broker after ``timeout``: a request nobody waits for
+  any more is never carried out later;
+- failing fast: no multi-second connection retries when the broker is down;
+  the caller throws the proxy away and builds a new one on its next call.
+"""
+
+import time
+
+from nameko.amqp.publish import Publisher
+from nameko.exceptions import RpcTimeout
+from nameko.rpc import MethodProxy
+from nameko.standalone.rpc import (
+    ClusterRpcProxy,
+    PollingQueueConsumer,
+    SingleThreadedReplyListener,
+)
+
+NON_PERSISTENT = 1
+
+
+class FastFailPublisher(Publisher):
+    """Gives up on an unreachable broker after one quick retry."""
+
+    transport_options = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+    retry_policy = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+
+
+class GatewayMethodProxy(MethodProxy):
+    publisher_cls = FastFailPublisher
+
+
+class DeadlineQueueConsumer(PollingQueueConsumer):
+    def on_message(self, body, message):
+        correlation_id = message.properties.get("correlation_id")
+        if correlation_id in self.provider._reply_events:
+            self.replies[correlation_id] = (body, message)
+        else:
+            message.ack()  # a reply to a call given up on, or a duplicate
+
+    def get_message(self, correlation_id):
+        deadline = time.monotonic() + self.timeout
+        try:
+            while correlation_id not in self.replies:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError()
+                self.consumer.connection.drain_events(timeout=remaining)
+        except TimeoutError:
+            event = self.provider._reply_events.pop(correlation_id)
+            event.send_exception(RpcTimeout(self.timeout))
+            return
+        body, message = self.replies.pop(correlation_id)
+        self.provider.handle_message(body, message)
+
+
+class DeadlineReplyListener(SingleThreadedReplyListener):
+    def __init__(self, timeout=None):
+        super().__init__(timeout=timeout)
+        self.queue_consumer = DeadlineQueueConsumer(timeout=timeout)
+
+
+class GatewayRpcProxy(ClusterRpcProxy):
+    """A started ``ClusterRpcProxy`` for one thread at a time: ``call`` blocks."""
+
+    def __init__(self, config: dict, timeout: float):
+        super().__init__(
+            config, timeout=timeout, reply_listener_cls=DeadlineReplyListener
+        )
+        self._methods = {}
+        self._publish_options = {"expiration": timeout, "delivery_mode": NON_PERSISTENT}
+        self.start()
+
+    def call(self, service: str, method: str, args: tuple, kwargs: dict, context: dict):
+        proxy = self._methods.get((service, method))
+        if proxy is None:
+            proxy = GatewayMethodProxy(
+                self._worker_ctx,
+                service,
+                method,
+                self._reply_listener,
+                **self._publish_options,
+            )
+            self._methods[service, method] = proxy
+        self._worker_ctx.data = context
+        return proxy(*args, **kwargs)

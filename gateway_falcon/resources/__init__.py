@@ -1,0 +1,1 @@
+"""HTTP resources: one small class per URL."""

@@ -1,0 +1,192 @@
+"""The record resources, one class per URL shape, for airports and trips alike.
+
+``Kind`` says what differs between airports and trips: names, service, schemas.
+"""
+
+import re
+from dataclasses import dataclass
+
+import falcon
+from marshmallow import Schema, ValidationError
+
+from gateway_falcon.body import read_json_object
+from gateway_falcon.errors import ERROR_STATUS, Problem, problem_for, validation_problem
+from gateway_falcon.openapi import problem_response
+from gateway_falcon.rpc import RpcPool
+from travel_common import idempotency
+from travel_common.ids import is_id
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # "airport": POST /airport, GET /airport/<id>
+    plural: str  # "airports": GET /airports
+    service: str
+    schema: Schema
+    page_query: Schema
+    page_schema: Schema
+    # Whether deleting can be refused because other records use this one.
+    delete_conflicts: bool = False
+
+
+def load(schema: Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise validation_problem(error.messages) from None
+
+
+def operation(summary: str, responses: dict, problems=(), **details) -> dict:
+    """An OpenAPI operation; every call can also fail with 502, 503 and 504."""
+    responses = dict(responses)
+    for status in (*problems, 502, 503, 504):
+        responses[str(status)] = problem_response(status)
+    responses["default"] = problem_response(500)
+    return {"summary": summary, "responses": responses, **details}
+
+
+def json_content(schema) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+ID_PARAMETER = {
+    "in": "path",
+    "name": "record_id",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+}
+
+
+async def call(rpc: RpcPool, req, service: str, method: str, *args, **kwargs):
+    """An RPC on behalf of ``req``; what it raises becomes an HTTP problem."""
+    context = {"request_id": req.context.request_id}
+    try:
+        return await rpc.call(service, method, context, *args, **kwargs)
+    except tuple(ERROR_STATUS) as error:
+        raise problem_for(error) from None
+
+
+class RecordCreate:
+    """``POST /<kind>``."""
+
+    def __init__(self, kind: Kind, rpc: RpcPool, max_body_bytes: int):
+        self.kind = kind
+        self.rpc = rpc
+        self.max_body_bytes = max_body_bytes
+
+    async def on_post(self, req, resp):
+        fields = load(
+            self.kind.schema, await read_json_object(req, self.max_body_bytes)
+        )
+        record = await call(
+            self.rpc,
+            req,
+            self.kind.service,
+            "create",
+            idempotency_key=self._idempotency_key(req),
+            **fields,
+        )
+        resp.status = falcon.HTTP_201
+        resp.location = "/%s/%s" % (self.kind.name, record["id"])
+        resp.media = record
+
+    def openapi(self) -> dict:
+        kind = self.kind
+        return {
+            "post": operation(
+                "Create %s %s" % ("an" if kind.name[0] in "aeiou" else "a", kind.name),
+                {
+                    "201": {
+                        "description": "Created",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                        **json_content(kind.schema),
+                    }
+                },
+                problems=(400, 413, 415, 422),
+                requestBody={"required": True, **json_content(kind.schema)},
+                parameters=[
+                    {
+                        "in": "header",
+                        "name": "Idempotency-Key",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "description": "Repeat a create safely: the same key and body "
+                        "return the first answer; another body is a 422.",
+                    }
+                ],
+            )
+        }
+
+    @staticmethod
+    def _idempotency_key(req) -> str:
+        token = req.get_header("Idempotency-Key")
+        if token is None:
+            return idempotency.auto_key()
+        if not _IDEMPOTENCY_KEY.fullmatch(token):
+            raise Problem(
+                400, "Idempotency-Key must be 1-255 visible ASCII characters."
+            )
+        return idempotency.client_key(token, req.context.get("principal", ""))
+
+
+class RecordItem:
+    """``GET`` and ``DELETE /<kind>/<id>``; an id of the wrong shape is a 404."""
+
+    def __init__(self, kind: Kind, rpc: RpcPool):
+        self.kind = kind
+        self.rpc = rpc
+
+    def _checked(self, record_id: str) -> str:
+        if not is_id(record_id):
+            raise Problem(404, "No record with this id.")
+        return record_id
+
+    def openapi(self) -> dict:
+        kind = self.kind
+        return {
+            "get": operation(
+                "Get one %s" % kind.name,
+                {"200": {"description": "OK", **json_content(kind.schema)}},
+                problems=(404,),
+                parameters=[ID_PARAMETER],
+            ),
+            "delete": operation(
+                "Delete one %s" % kind.name,
+                {"204": {"description": "Deleted"}},
+                problems=(404, 409) if kind.delete_conflicts else (404,),
+                parameters=[ID_PARAMETER],
+            ),
+        }
+
+    async def on_get(self, req, resp, record_id):
+        resp.media = await call(
+            self.rpc, req, self.kind.service, "get", self._checked(record_id)
+        )
+
+    async def on_delete(self, req, resp, record_id):
+        await call(self.rpc, req, self.kind.service, "delete", self._checked(record_id))
+        resp.status = falcon.HTTP_204
+
+
+class RecordList:
+    """``GET /<kinds>?limit=N&cursor=C``."""
+
+    def __init__(self, kind: Kind, rpc: RpcPool):
+        self.kind = kind
+        self.rpc = rpc
+
+    def openapi(self) -> dict:
+        kind = self.kind
+        return {
+            "get": operation(
+                "List %s, oldest first, a page at a time" % kind.plural,
+                {"200": {"description": "OK", **json_content(kind.page_schema)}},
+                problems=(422,),
+                parameters=[{"in": "query", "schema": kind.page_query}],
+            )
+        }
+
+    async def on_get(self, req, resp):
+        query = load(self.kind.page_query, dict(req.params))
+        resp.media = await call(self.rpc, req, self.kind.service, "list", **query)

@@ -1,0 +1,58 @@
+"""Exceptions that cross the RPC wire as real types.
+
+Each class is registered with nameko's exception registry, so a service that
+raises one makes the caller (gateway or another service) raise the same class,
+with the same arguments, instead of a generic ``RemoteError``.  Arguments must
+therefore be JSON-serializable and passed positionally.
+"""
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class TravelError(Exception):
+    """Base of the domain errors; ``detail`` is safe to show to a client."""
+
+    detail = "The request failed."
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail or self.detail)
+        self.detail = detail or self.detail
+
+
+@deserialize_to_instance
+class NotFound(TravelError):
+    detail = "No record with this id."
+
+
+@deserialize_to_instance
+class InUse(TravelError):
+    detail = "The record is still referenced by other records."
+
+
+@deserialize_to_instance
+class Invalid(TravelError):
+    """Field errors, as marshmallow gives them: ``{field: [messages]}``."""
+
+    detail = "The request has invalid fields."
+
+    def __init__(self, errors: dict, detail: str | None = None):
+        super().__init__(detail)
+        self.args = (errors, self.detail)
+        self.errors = errors
+
+
+@deserialize_to_instance
+class IdempotencyConflict(TravelError):
+    detail = "This Idempotency-Key was already used with another request body."
+
+
+@deserialize_to_instance
+class StoreUnavailable(TravelError):
+    detail = "The data store is unavailable."
+
+
+@deserialize_to_instance
+class DependencyUnavailable(TravelError):
+    """A service this service calls is not running or not reachable."""
+
+    detail = "A service needed for this request is unavailable."

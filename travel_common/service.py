@@ -1,0 +1,115 @@
+"""Nameko building blocks shared by the services.
+
+- ``rpc``: nameko's RPC entrypoint, with a queue that lives only while some
+  instance consumes it.  With nameko's default durable queue, a request sent
+  while no instance runs waits in the broker and is carried out whenever an
+  instance starts, long after the caller gave up (a "ghost write"); with this
+  queue the broker returns the request at once, and the caller's proxy raises
+  ``UnknownService``.
+- ``RequestLog``: puts the caller's request id into the log context of each
+  worker and logs one line per call.
+- ``RecordStore``: nameko-redis's ``Redis`` provider, handing each worker a
+  ``Records`` repository under the service's key prefix instead of a raw client.
+"""
+
+import logging
+import time
+
+from kombu import Queue
+from marshmallow import ValidationError
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, RpcConsumer, get_rpc_exchange
+from nameko_redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from travel_common.errors import Invalid, TravelError
+from travel_common.logs import request_id_var
+from travel_common.records import Records
+
+log = logging.getLogger(__name__)
+
+
+class TransientRpcConsumer(RpcConsumer):
+    def setup(self):
+        if self.queue is None:
+            service_name = self.container.service_name
+            self.queue = Queue(
+                RPC_QUEUE_TEMPLATE.format(service_name),
+                exchange=get_rpc_exchange(self.container.config),
+                routing_key=f"{service_name}.*",
+                durable=False,
+                auto_delete=True,
+            )
+            self.queue_consumer.register_provider(self)
+
+
+class TransientRpc(Rpc):
+    rpc_consumer = TransientRpcConsumer()
+
+
+def rpc(fn):
+    """``@rpc`` with the transient queue; domain errors are expected outcomes."""
+    return TransientRpc.decorator(expected_exceptions=TravelError)(fn)
+
+
+class RequestLog(DependencyProvider):
+    """Request id in every log line of a call, and one line per call."""
+
+    def worker_setup(self, worker_ctx):
+        request_id_var.set(worker_ctx.data.get("request_id", "-"))
+        worker_ctx.started = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        elapsed = (time.perf_counter() - worker_ctx.started) * 1000
+        outcome = "ok"
+        if exc_info is not None:
+            error = exc_info[0]
+            outcome = error.__name__ if issubclass(error, TravelError) else "error"
+        log.info(
+            "rpc %s.%s %s %.1fms",
+            worker_ctx.service_name,
+            worker_ctx.entrypoint.method_name,
+            outcome,
+            elapsed,
+            extra={"rpc_outcome": outcome, "duration_ms": round(elapsed, 2)},
+        )
+
+    def get_dependency(self, worker_ctx):
+        return None
+
+
+class RecordStore(Redis):
+    """Records of one kind in Redis, through nameko-redis.
+
+    Redis being down must fail a call quickly, not hang it: short socket
+    timeouts, and one immediate retry so that a connection left stale by a
+    Redis restart is replaced without failing the call.
+    """
+
+    repository_class = Records
+
+    def __init__(self, prefix: str, redis_key: str = "travel"):
+        super().__init__(
+            redis_key,
+            socket_timeout=2,
+            socket_connect_timeout=1,
+            health_check_interval=10,
+            retry=Retry(NoBackoff(), 1),
+        )
+        self.prefix = prefix
+
+    def start(self):
+        super().start()
+        self.repository = self.repository_class(self.client, self.prefix)
+
+    def get_dependency(self, worker_ctx):
+        return self.repository
+
+
+def load_or_invalid(schema, data: dict) -> dict:
+    """``schema.load(data)``, with field errors raised as the wire type ``Invalid``."""
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise Invalid(error.messages) from None
