@@ -1,0 +1,316 @@
+"""Static checks of compose/docker-compose.yml, compose/Dockerfile and .dockerignore.
+
+No Docker engine is needed: the files are read as data, and every name they
+refer to (files, modules, console scripts, nameko service names) is checked
+against the repository.
+"""
+
+import configparser
+import fnmatch
+import importlib
+import importlib.util
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_DIR = ROOT / "compose"
+COMPOSE = yaml.safe_load((COMPOSE_DIR / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+APP_SERVICES = ("airports", "trips", "gateway")
+NAMEKO_SERVICES = {"airports": "airports_svc.service", "trips": "trips_svc.service"}
+SCALABLE = ("airports", "trips")
+
+# The README's configuration table: variable -> default.
+CONTRACT = {
+    "AMQP_URI": "amqp://guest:guest@localhost:5672/",
+    "REDIS_URI": "redis://localhost:6379/0",
+    "HOST": "127.0.0.1",
+    "PORT": "8000",
+    "RPC_TIMEOUT": "5",
+    "API_KEYS": "",
+    "CORS_ORIGINS": "",
+    "LOG_FORMAT": "text",
+}
+# Variables compose/nameko.yml reads besides the contract's: name -> default.
+NAMEKO_VARIABLES = dict(
+    re.findall(r"\$\{(\w+):([^}]*)\}", (COMPOSE_DIR / "nameko.yml").read_text())
+)
+PASS_THROUGH = re.compile(r"^\$\{(\w+):-([^}]*)\}$")
+
+
+def console_scripts() -> dict:
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    lines = setup["options.entry_points"]["console_scripts"].strip().splitlines()
+    return dict(tuple(part.strip() for part in line.split("=")) for line in lines)
+
+
+def service_names(module_name: str) -> set:
+    module = importlib.import_module(module_name)
+    return {
+        value.name
+        for value in vars(module).values()
+        if isinstance(value, type) and isinstance(getattr(value, "name", None), str)
+    }
+
+
+def test_the_stack_has_broker_store_services_and_gateway():
+    assert set(SERVICES) == {"rabbitmq", "redis", "airports", "trips", "gateway"}
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_service_has_a_healthcheck(name):
+    check = SERVICES[name]["healthcheck"]
+    assert check["test"][0] in ("CMD", "CMD-SHELL")
+    assert len(check["test"]) > 1
+    assert {"interval", "timeout", "retries"} <= set(check)
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_service_restarts_unless_stopped(name):
+    assert SERVICES[name]["restart"] == "unless-stopped"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_no_service_has_a_container_name(name):
+    assert "container_name" not in SERVICES[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "dependencies"),
+    [
+        ("airports", {"rabbitmq", "redis"}),
+        ("trips", {"rabbitmq", "redis"}),
+        ("gateway", {"rabbitmq", "airports", "trips"}),
+    ],
+    ids=["airports", "trips", "gateway"],
+)
+def test_depends_on_waits_for_healthy_dependencies(name, dependencies):
+    depends_on = SERVICES[name]["depends_on"]
+    assert set(depends_on) == dependencies
+    for dependency, condition in depends_on.items():
+        assert condition == {"condition": "service_healthy"}, dependency
+        assert "healthcheck" in SERVICES[dependency]
+
+
+@pytest.mark.parametrize("name", SCALABLE)
+def test_scalable_services_publish_no_host_port(name):
+    assert "ports" not in SERVICES[name]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_build_the_one_dockerfile_from_the_repository_root(name):
+    build = SERVICES[name]["build"]
+    context = (COMPOSE_DIR / build["context"]).resolve()
+    assert context == ROOT
+    assert (context / build["dockerfile"]).resolve() == COMPOSE_DIR / "Dockerfile"
+    assert SERVICES[name]["image"] == SERVICES["gateway"]["image"]
+
+
+@pytest.mark.parametrize("name", sorted(NAMEKO_SERVICES))
+def test_nameko_service_commands_name_a_real_config_and_module(name):
+    nameko, run, config_flag, config, module = SERVICES[name]["command"]
+    assert (nameko, run, config_flag) == ("nameko", "run", "--config")
+    assert (ROOT / config).is_file()  # the image keeps the repository layout
+    assert module == NAMEKO_SERVICES[name]
+    assert importlib.util.find_spec(module) is not None
+
+
+def test_gateway_command_is_a_console_script_of_the_project():
+    (command,) = SERVICES["gateway"]["command"]
+    module = console_scripts()[command].split(":")[0]
+    assert importlib.util.find_spec(module) is not None
+
+
+@pytest.mark.parametrize("name", sorted(NAMEKO_SERVICES))
+def test_service_healthcheck_probes_the_service_by_its_nameko_name(name):
+    kind, python, flag, module, service = SERVICES[name]["healthcheck"]["test"]
+    assert (kind, python, flag) == ("CMD", "python", "-m")
+    assert importlib.util.find_spec(module) is not None
+    assert module == "travel_common.probe"
+    assert service in service_names(NAMEKO_SERVICES[name])
+
+
+def test_gateway_healthcheck_asks_ready_with_python_only():
+    kind, python, flag, code = SERVICES["gateway"]["healthcheck"]["test"]
+    assert (kind, python, flag) == ("CMD", "python", "-c")
+    assert "urllib.request" in code
+    assert "http://127.0.0.1:8000/ready" in code
+    compile(code, "healthcheck", "exec")
+
+
+def test_rabbitmq_image_and_healthcheck():
+    rabbitmq = SERVICES["rabbitmq"]
+    assert rabbitmq["image"] == "rabbitmq:3-management"
+    assert rabbitmq["healthcheck"]["test"] == [
+        "CMD",
+        "rabbitmq-diagnostics",
+        "-q",
+        "ping",
+    ]
+
+
+def test_redis_keeps_an_append_only_file_on_a_named_volume():
+    redis = SERVICES["redis"]
+    assert redis["image"] == "redis:7"
+    command = " ".join(redis["command"])
+    assert "--appendonly yes" in command
+    assert "--appendfsync everysec" in command
+    volume, path = redis["volumes"][0].split(":")
+    assert (volume, path) == ("redis-data", "/data")
+    assert volume in COMPOSE["volumes"]
+    assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])
+
+
+def test_gateway_publishes_the_contract_port_and_listens_on_all_interfaces():
+    gateway = SERVICES["gateway"]
+    assert gateway["ports"] == ["%s:%s" % (CONTRACT["PORT"], CONTRACT["PORT"])]
+    assert gateway["environment"]["PORT"] == CONTRACT["PORT"]
+    assert gateway["environment"]["HOST"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize(("name", "port"), [("rabbitmq", 5672), ("redis", 6379)])
+def test_broker_and_store_are_published_on_loopback_for_make_run(name, port):
+    # scripts/ensure-services may start just these two, then expects them on
+    # localhost at their usual ports.
+    ports = SERVICES[name]["ports"]
+    assert "127.0.0.1:%d:%d" % (port, port) in ports
+    assert all(mapping.startswith("127.0.0.1:") for mapping in ports)
+
+
+@pytest.mark.parametrize(
+    ("name", "variable"),
+    [(name, var) for name in APP_SERVICES for var in SERVICES[name]["environment"]],
+)
+def test_environment_uses_the_contracts_names_and_defaults(name, variable):
+    assert variable in CONTRACT or variable in NAMEKO_VARIABLES
+    value = str(SERVICES[name]["environment"][variable])
+    passed = PASS_THROUGH.match(value)
+    if passed:
+        default = CONTRACT.get(variable, NAMEKO_VARIABLES.get(variable))
+        assert passed.groups() == (variable, default)
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_reach_rabbitmq_and_redis_by_service_name(name):
+    environment = SERVICES[name]["environment"]
+    assert environment["AMQP_URI"] == "amqp://guest:guest@rabbitmq:5672/"
+    if name != "gateway":
+        assert environment["REDIS_URI"] == "redis://redis:6379/0"
+
+
+# --- compose/Dockerfile -----------------------------------------------------
+
+
+def dockerfile_instructions() -> list:
+    text = (COMPOSE_DIR / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = (line.strip() for line in text.splitlines())
+    return [
+        tuple(line.split(None, 1))
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+INSTRUCTIONS = dockerfile_instructions()
+STAGES = [args for op, args in INSTRUCTIONS if op == "FROM"]
+FINAL_STAGE = INSTRUCTIONS[
+    max(i for i, (op, _) in enumerate(INSTRUCTIONS) if op == "FROM") :
+]
+
+
+def final(op: str) -> list:
+    return [args for name, args in FINAL_STAGE if name == op]
+
+
+def test_dockerfile_has_a_build_and_a_runtime_stage_on_python_311_slim():
+    assert len(STAGES) >= 2
+    assert all(re.search(r"\sAS\s+\w+$", stage, re.I) for stage in STAGES)
+    base = [args for op, args in INSTRUCTIONS if op == "ARG"]
+    assert "PYTHON_IMAGE=python:3.11-slim" in base
+    assert all(stage.startswith("${PYTHON_IMAGE}") for stage in STAGES)
+
+
+def test_runtime_stage_copies_the_venv_built_in_the_build_stage():
+    build_stage = STAGES[0].split()[-1]
+    assert "--from=%s /opt/venv /opt/venv" % build_stage in final("COPY")
+
+
+def test_runtime_stage_runs_as_a_non_root_user():
+    user = final("USER")[-1].split(":")[0]
+    assert user not in ("root", "0")
+
+
+def test_runtime_environment():
+    environment = " ".join(final("ENV"))
+    assert "PYTHONUNBUFFERED=1" in environment
+    assert "PYTHONWARNINGS=ignore::DeprecationWarning" in environment
+
+
+def test_default_command_is_the_gateway():
+    assert final("CMD") == ['["travel-gateway"]']
+    assert "travel-gateway" in console_scripts()
+    assert final("EXPOSE") == [CONTRACT["PORT"]]
+
+
+def test_nameko_config_lands_where_the_commands_look_for_it():
+    workdir = final("WORKDIR")[-1]
+    assert "compose/nameko.yml compose/nameko.yml" in final("COPY")
+    for name in NAMEKO_SERVICES:
+        config = SERVICES[name]["command"][3]
+        assert str(Path(workdir) / config) == workdir + "/compose/nameko.yml"
+
+
+def dockerignore_patterns() -> list:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and line[0] != "#"]
+
+
+def ignored(path: str) -> bool:
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in dockerignore_patterns():
+        loose = pattern.removeprefix("**/")
+        for prefix in prefixes:
+            if fnmatch.fnmatchcase(prefix, pattern):
+                return True
+            if loose != pattern and fnmatch.fnmatchcase(prefix.split("/")[-1], loose):
+                return True
+    return False
+
+
+def packages() -> list:
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    include = setup["options.packages.find"]["include"].split()
+    return [pattern.rstrip("*") for pattern in include]
+
+
+@pytest.mark.parametrize(
+    "path", ["setup.cfg", "pyproject.toml", "compose/nameko.yml", *packages()]
+)
+def test_build_context_keeps_what_the_image_needs(path):
+    assert (ROOT / path).exists()
+    assert not ignored(path)
+
+
+@pytest.mark.parametrize(
+    "path", [".venv", ".git", ".pytest_cache", "tests", "gateway_falcon/__pycache__"]
+)
+def test_build_context_leaves_out_local_state(path):
+    assert ignored(path)
+
+
+@pytest.mark.parametrize(
+    "args", [args for op, args in INSTRUCTIONS if op == "COPY"], ids=str
+)
+def test_dockerfile_copies_only_files_that_exist(args):
+    words = shlex.split(args)
+    if words[0].startswith("--from="):
+        return
+    for source in words[:-1]:
+        assert (ROOT / source).exists()

@@ -1,0 +1,275 @@
+"""Static checks of the Kustomize base in k8s/base.
+
+The manifests are read as data (no cluster needed) and checked against each
+other and against the repository: names they refer to, probes, resources,
+the nameko config kept identical to compose/nameko.yml.
+"""
+
+import importlib
+import importlib.util
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ROOT / "k8s" / "base"
+KUSTOMIZATION = yaml.safe_load((BASE / "kustomization.yaml").read_text())
+DOCUMENTS = [
+    doc
+    for resource in KUSTOMIZATION["resources"]
+    if (BASE / resource).is_file()
+    for doc in yaml.safe_load_all((BASE / resource).read_text())
+    if doc
+]
+
+
+def of_kind(kind: str) -> dict:
+    return {doc["metadata"]["name"]: doc for doc in DOCUMENTS if doc["kind"] == kind}
+
+
+DEPLOYMENTS = of_kind("Deployment")
+SECRETS = of_kind("Secret")
+SERVICES = of_kind("Service")
+NAMEKO_SERVICES = {
+    "travel-airports": ("airports_svc.service", "airports_service"),
+    "travel-trips": ("trips_svc.service", "trips_service"),
+}
+CONTRACT_VARIABLES = {
+    "AMQP_URI",
+    "REDIS_URI",
+    "HOST",
+    "PORT",
+    "RPC_TIMEOUT",
+    "API_KEYS",
+    "CORS_ORIGINS",
+    "LOG_FORMAT",
+}
+NAMEKO_VARIABLES = set(
+    re.findall(r"\$\{(\w+):", (ROOT / "compose" / "nameko.yml").read_text())
+)
+
+
+def container(deployment: str) -> dict:
+    (only,) = DEPLOYMENTS[deployment]["spec"]["template"]["spec"]["containers"]
+    return only
+
+
+def generator(name: str) -> dict:
+    (found,) = [g for g in KUSTOMIZATION["configMapGenerator"] if g["name"] == name]
+    return found
+
+
+def config_env() -> dict:
+    (path,) = generator("travel-config")["envs"]
+    lines = (BASE / path).read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if line and line[0] != "#")
+    return dict(pairs)
+
+
+@pytest.mark.parametrize("resource", KUSTOMIZATION["resources"])
+def test_every_listed_resource_exists(resource):
+    assert (BASE / resource).is_file()
+
+
+def test_every_manifest_in_the_base_is_listed():
+    manifests = {path.name for path in BASE.glob("*.yaml")} - {"kustomization.yaml"}
+    assert manifests == set(KUSTOMIZATION["resources"])
+
+
+GENERATOR_FILES = [
+    path
+    for generated in KUSTOMIZATION["configMapGenerator"]
+    for path in generated.get("files", []) + generated.get("envs", [])
+]
+
+
+@pytest.mark.parametrize("path", GENERATOR_FILES)
+def test_every_generator_file_exists(path):
+    assert (BASE / path).is_file()
+
+
+@pytest.mark.parametrize(
+    "doc", DOCUMENTS, ids=lambda d: "%s/%s" % (d["kind"], d["metadata"]["name"])
+)
+def test_every_document_is_a_named_resource(doc):
+    assert {"apiVersion", "kind", "metadata"} <= set(doc)
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", doc["metadata"]["name"])
+
+
+def test_the_base_runs_gateway_and_both_services():
+    assert set(DEPLOYMENTS) == {"travel-gateway", "travel-airports", "travel-trips"}
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_deployments_run_two_replicas_of_the_project_image(name):
+    deployment = DEPLOYMENTS[name]
+    assert deployment["spec"]["replicas"] == 2
+    assert container(name)["image"] == "travel-booking"
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_deployments_have_readiness_and_liveness_probes(name):
+    assert "readinessProbe" in container(name)
+    assert "livenessProbe" in container(name)
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_deployments_have_resource_requests_and_limits(name):
+    resources = container(name)["resources"]
+    for bound in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(resources[bound]), bound
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_deployments_run_as_the_images_non_root_user(name):
+    pod = DEPLOYMENTS[name]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+
+
+def test_gateway_probes_ready_for_readiness_and_health_for_liveness():
+    gateway = container("travel-gateway")
+    (port,) = gateway["ports"]
+    assert port["containerPort"] == int(config_env()["PORT"]) == 8000
+    readiness = gateway["readinessProbe"]["httpGet"]
+    liveness = gateway["livenessProbe"]["httpGet"]
+    assert (readiness["path"], readiness["port"]) == ("/ready", port["name"])
+    assert (liveness["path"], liveness["port"]) == ("/health", port["name"])
+    assert gateway["command"] == ["travel-gateway"]
+
+
+@pytest.mark.parametrize("name", sorted(NAMEKO_SERVICES))
+def test_services_probe_themselves_over_rpc(name):
+    module, service = NAMEKO_SERVICES[name]
+    imported = importlib.import_module(module)
+    names = {getattr(value, "name", None) for value in vars(imported).values()}
+    assert service in names
+    assert importlib.util.find_spec("travel_common.probe") is not None
+    for probe in ("readinessProbe", "livenessProbe"):
+        command = container(name)[probe]["exec"]["command"]
+        assert command[:4] == ["python", "-m", "travel_common.probe", service]
+        timeout = float(command[command.index("--timeout") + 1])
+        assert timeout + 1 < container(name)[probe]["timeoutSeconds"]
+
+
+@pytest.mark.parametrize("name", sorted(NAMEKO_SERVICES))
+def test_services_run_nameko_with_the_mounted_config(name):
+    module, _ = NAMEKO_SERVICES[name]
+    nameko, run, flag, config, target = container(name)["command"]
+    assert (nameko, run, flag, target) == ("nameko", "run", "--config", module)
+    assert importlib.util.find_spec(module) is not None
+    pod = DEPLOYMENTS[name]["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    (mount,) = [
+        m
+        for m in container(name)["volumeMounts"]
+        if volumes[m["name"]].get("configMap", {}).get("name") == "travel-nameko"
+    ]
+    assert config == mount["mountPath"] + "/nameko.yml"
+    assert generator("travel-nameko")["files"] == ["nameko.yml"]
+
+
+def test_configmaps_nameko_yml_equals_compose_nameko_yml():
+    compose = (ROOT / "compose" / "nameko.yml").read_bytes()
+    assert (BASE / "nameko.yml").read_bytes() == compose
+
+
+def test_config_holds_only_the_contracts_variables():
+    assert set(config_env()) <= CONTRACT_VARIABLES | NAMEKO_VARIABLES
+    assert config_env()["HOST"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_environment_names_and_references_resolve(name):
+    env = container(name)["env"]
+    (source,) = container(name)["envFrom"]
+    assert source["configMapRef"]["name"] == generator("travel-config")["name"]
+    defined = set()
+    for variable in env:
+        reference = variable.get("valueFrom", {}).get("secretKeyRef")
+        if reference:
+            assert reference["key"] in SECRETS[reference["name"]]["stringData"]
+        for used in re.findall(r"\$\((\w+)\)", variable.get("value", "")):
+            assert used in defined  # Kubernetes expands only earlier variables
+        defined.add(variable["name"])
+    helpers = {"AMQP_USERNAME", "AMQP_PASSWORD"}
+    assert defined <= CONTRACT_VARIABLES | helpers
+    uri = next(v["value"] for v in env if v["name"] == "AMQP_URI")
+    host = uri.rsplit("@", 1)[1].split(":")[0]
+    assert host in of_kind("RabbitmqCluster")  # the operator's Service name
+
+
+def test_gateway_service_targets_the_gateway_pods():
+    service = SERVICES["travel-gateway"]["spec"]
+    labels = DEPLOYMENTS["travel-gateway"]["spec"]["template"]["metadata"]["labels"]
+    assert service["selector"].items() <= labels.items()
+    (port,) = service["ports"]
+    assert port["targetPort"] == container("travel-gateway")["ports"][0]["name"]
+
+
+def test_hpa_scales_the_gateway_deployment_on_cpu():
+    (hpa,) = of_kind("HorizontalPodAutoscaler").values()
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    target = hpa["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", "travel-gateway")
+    assert hpa["spec"]["minReplicas"] >= 2
+    (metric,) = hpa["spec"]["metrics"]
+    assert metric["resource"]["name"] == "cpu"
+
+
+def test_rabbitmq_cluster_has_three_persistent_nodes():
+    (cluster,) = of_kind("RabbitmqCluster").values()
+    assert cluster["apiVersion"] == "rabbitmq.com/v1beta1"
+    assert cluster["spec"]["replicas"] == 3
+    assert cluster["spec"]["persistence"]["storage"]
+    config = cluster["spec"]["rabbitmq"]["additionalConfig"]
+    # the request queues are non-durable, auto-delete (see the manifest)
+    assert "deprecated_features.permit.transient_nonexcl_queues = true" in config
+
+
+def test_rabbitmq_default_user_secret_is_consistent():
+    (cluster,) = of_kind("RabbitmqCluster").values()
+    secret = SECRETS[cluster["spec"]["secretBackend"]["externalSecret"]["name"]]
+    data = secret["stringData"]
+    conf = dict(
+        line.split(" = ") for line in data["default_user.conf"].strip().splitlines()
+    )
+    assert conf == {"default_user": data["username"], "default_pass": data["password"]}
+
+
+def test_secret_placeholder_holds_api_keys():
+    assert SECRETS["travel-secrets"]["stringData"] == {"API_KEYS": ""}
+
+
+def test_redis_is_a_statefulset_with_append_only_file_on_a_claim():
+    (name, redis) = next(iter(of_kind("StatefulSet").items()))
+    (claim,) = redis["spec"]["volumeClaimTemplates"]
+    (server,) = redis["spec"]["template"]["spec"]["containers"]
+    args = " ".join(server["args"])
+    assert "--appendonly yes" in args
+    assert "--appendfsync everysec" in args
+    assert {"name": claim["metadata"]["name"], "mountPath": "/data"} in server[
+        "volumeMounts"
+    ]
+    headless = SERVICES[redis["spec"]["serviceName"]]["spec"]
+    assert headless["clusterIP"] == "None"
+    labels = redis["spec"]["template"]["metadata"]["labels"]
+    assert headless["selector"].items() <= labels.items()
+    host = "%s-0.%s" % (name, redis["spec"]["serviceName"])
+    assert config_env()["REDIS_URI"] == "redis://%s:6379/0" % host
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+def test_kustomize_builds_the_base():
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(BASE)], capture_output=True, text=True
+    )
+    assert built.returncode == 0, built.stderr
+    kinds = [doc["kind"] for doc in yaml.safe_load_all(built.stdout) if doc]
+    assert kinds.count("Deployment") == 3
