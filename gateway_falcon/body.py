@@ -28,8 +28,10 @@ async def read_json_object(req, max_bytes: int) -> dict:
         raise Problem(413, "The body is larger than %d bytes." % max_bytes)
     try:
         body = json.loads(raw)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise Problem(400, "The body is not valid JSON.") from None
+    except RecursionError:
+        raise Problem(400, "The body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise Problem(400, "The body must be a JSON object.")
     return body

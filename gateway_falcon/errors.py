@@ -10,6 +10,7 @@ from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
 from gateway_falcon.rpc import BrokerUnavailable, Overloaded
 from travel_common.errors import (
+    DeadlineExceeded,
     DependencyUnavailable,
     IdempotencyConflict,
     InUse,
@@ -37,6 +38,7 @@ ERROR_STATUS = {
     BrokerUnavailable: (503, "The message broker is unreachable."),
     Overloaded: (503, "Too many requests in flight; retry shortly."),
     RpcTimeout: (504, "The service did not answer in time."),
+    DeadlineExceeded: (504, None),
 }
 
 

@@ -23,7 +23,8 @@ def problem_response(status: int) -> dict:
 
 
 def build_spec(routes) -> dict:
-    """``routes``: (path template, resource) pairs, as the app registers them."""
+    """``routes``: (path template, resource) pairs, as the app registers them;
+    ``/openapi.json`` itself is described by ``OpenApi.openapi``."""
     spec = APISpec(
         title=TITLE,
         version=VERSION,
@@ -32,9 +33,8 @@ def build_spec(routes) -> dict:
         info={"description": "Airports and trips, over Nameko RPC services."},
     )
     for path, resource in routes:
-        describe = getattr(resource, "openapi", None)
-        if describe is not None:
-            spec.path(path=path, operations=describe())
+        spec.path(path=path, operations=resource.openapi())
+    spec.path(path="/openapi.json", operations=OpenApi.openapi())
     return spec.to_dict()
 
 
@@ -43,6 +43,13 @@ class OpenApi:
 
     def __init__(self, document: dict):
         self.document = document
+
+    @staticmethod
+    def openapi() -> dict:
+        return {"get": {
+            "summary": "This document",
+            "responses": {"200": {"description": "OpenAPI 3 document"}},
+        }}
 
     async def on_get(self, req, resp):
         resp.media = self.document

@@ -7,8 +7,10 @@ What it changes, through nameko's own extension points:
 - a real deadline: the reply wait is bounded by ``timeout`` as a whole, and a
   late or duplicate reply (a call redelivered after an instance died) is
   acked and dropped instead of piling up unacked;
-- requests expire in the broker after ``timeout``: a request nobody waits for
-  any more is never carried out later;
+- requests expire after ``timeout``: in the broker (message TTL) and, for
+  one already handed to an instance, at the instance (the ``deadline`` in
+  the context data): a request nobody waits for any more is never carried
+  out later;
 - failing fast: no multi-second connection retries when the broker is down;
   the caller throws the proxy away and builds a new one on its next call.
 """
@@ -85,6 +87,7 @@ class GatewayRpcProxy(ClusterRpcProxy):
         super().__init__(
             config, timeout=timeout, reply_listener_cls=DeadlineReplyListener
         )
+        self.timeout = timeout
         self._methods = {}
         self._publish_options = {"expiration": timeout, "delivery_mode": NON_PERSISTENT}
         self.start()
@@ -100,5 +103,5 @@ class GatewayRpcProxy(ClusterRpcProxy):
                 **self._publish_options,
             )
             self._methods[service, method] = proxy
-        self._worker_ctx.data = context
+        self._worker_ctx.data = dict(context, deadline=time.time() + self.timeout)
         return proxy(*args, **kwargs)

@@ -56,3 +56,10 @@ class DependencyUnavailable(TravelError):
     """A service this service calls is not running or not reachable."""
 
     detail = "A service needed for this request is unavailable."
+
+
+@deserialize_to_instance
+class DeadlineExceeded(TravelError):
+    """The caller's deadline passed before the call could start; it was not run."""
+
+    detail = "The request was not carried out: its caller stopped waiting."

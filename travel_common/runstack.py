@@ -15,6 +15,8 @@ import time
 
 STOP_GRACE = 8.0
 NAMEKO_CONFIG = os.path.join("compose", "nameko.yml")
+# eventlet warns, as nameko 2 imports it, that it is deprecated: noise in logs.
+QUIET_EVENTLET = "ignore::Warning:nameko.containers,ignore::Warning:nameko.cli.commands"
 
 
 def commands(bin_dir: str) -> dict:
@@ -45,10 +47,7 @@ def run(processes: dict) -> int:
 
     lock = threading.Lock()
     width = max(map(len, processes))
-    # eventlet warns at import that it is deprecated; nameko 2 needs it anyway.
-    env = dict(
-        os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore::DeprecationWarning"
-    )
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS=QUIET_EVENTLET)
     children = {}
     for name, argv in processes.items():
         child = subprocess.Popen(

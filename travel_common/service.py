@@ -5,7 +5,10 @@
   while no instance runs waits in the broker and is carried out whenever an
   instance starts, long after the caller gave up (a "ghost write"); with this
   queue the broker returns the request at once, and the caller's proxy raises
-  ``UnknownService``.
+  ``UnknownService``.  A request whose caller's ``deadline`` (context data,
+  epoch seconds) has passed is not run: its caller gave up on it.  It is
+  answered with ``DeadlineExceeded`` all the same, so that a service caller
+  waiting on it is not left hanging.
 - ``RequestLog``: puts the caller's request id into the log context of each
   worker and logs one line per call.
 - ``RecordStore``: nameko-redis's ``Redis`` provider, handing each worker a
@@ -23,7 +26,7 @@ from nameko_redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from travel_common.errors import Invalid, TravelError
+from travel_common.errors import DeadlineExceeded, Invalid, TravelError
 from travel_common.logs import request_id_var
 from travel_common.records import Records
 
@@ -46,6 +49,20 @@ class TransientRpcConsumer(RpcConsumer):
 
 class TransientRpc(Rpc):
     rpc_consumer = TransientRpcConsumer()
+
+    def handle_message(self, body, message):
+        deadline = self.unpack_message_headers(message).get("deadline")
+        if deadline is not None and time.time() > float(deadline):
+            log.warning(
+                "not running %s.%s: its caller stopped waiting %.1fs ago",
+                self.container.service_name,
+                self.method_name,
+                time.time() - float(deadline),
+            )
+            error = DeadlineExceeded()
+            self.rpc_consumer.handle_result(message, None, (type(error), error, None))
+            return
+        super().handle_message(body, message)
 
 
 def rpc(fn):

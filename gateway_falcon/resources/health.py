@@ -15,6 +15,12 @@ UP = {"status": "up"}
 class Health:
     """The gateway process answers; touches nothing else."""
 
+    def openapi(self) -> dict:
+        return {"get": {
+            "summary": "Liveness: the gateway process answers",
+            "responses": {"200": {"description": "OK"}},
+        }}
+
     async def on_get(self, req, resp):
         resp.media = {"status": "ok"}
 
@@ -24,6 +30,15 @@ class Ready:
 
     def __init__(self, rpc: RpcPool):
         self.rpc = rpc
+
+    def openapi(self) -> dict:
+        return {"get": {
+            "summary": "Readiness: RabbitMQ, Redis and each service, one by one",
+            "responses": {
+                "200": {"description": "Ready"},
+                "503": {"description": "A dependency is down; see `checks`"},
+            },
+        }}
 
     async def on_get(self, req, resp):
         context = {"request_id": req.context.request_id}

@@ -15,6 +15,8 @@ import uuid
 
 import pytest
 
+from travel_common.runstack import QUIET_EVENTLET
+
 BROKER = "guest:guest@127.0.0.1:5672"
 NAMEKO = os.path.join(os.path.dirname(sys.executable), "nameko")
 
@@ -114,7 +116,7 @@ def services(tmp_path_factory, vhost, amqp_uri):
             cwd=workdir,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env=dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning"),
+            env=dict(os.environ, PYTHONWARNINGS=QUIET_EVENTLET),
             start_new_session=True,
         )
     try:

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from travel_common.runstack import QUIET_EVENTLET
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
 COMPOSE = yaml.safe_load((COMPOSE_DIR / "docker-compose.yml").read_text())
@@ -248,7 +250,7 @@ def test_runtime_stage_runs_as_a_non_root_user():
 def test_runtime_environment():
     environment = " ".join(final("ENV"))
     assert "PYTHONUNBUFFERED=1" in environment
-    assert "PYTHONWARNINGS=ignore::DeprecationWarning" in environment
+    assert "PYTHONWARNINGS=" + QUIET_EVENTLET in environment
 
 
 def test_default_command_is_the_gateway():

@@ -1,0 +1,239 @@
+"""Real parts for the tests: RabbitMQ vhosts, Redis databases and servers,
+and the project's own processes (``nameko run``, ``travel-gateway``)."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import redis
+import requests
+
+from travel_common.runstack import QUIET_EVENTLET
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+NAMEKO_CONFIG = str(ROOT / "compose" / "nameko.yml")
+RABBIT_HOST = os.environ.get("TEST_RABBIT_HOST", "127.0.0.1")
+RABBIT_PORT = int(os.environ.get("TEST_RABBIT_PORT", "5672"))
+REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
+REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
+QUIET = {"PYTHONWARNINGS": QUIET_EVENTLET, "PYTHONUNBUFFERED": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def rabbitmqctl(*args: str, check: bool = True) -> str:
+    done = subprocess.run(
+        ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60
+    )
+    if check and done.returncode != 0:
+        raise RuntimeError("rabbitmqctl %s: %s" % (" ".join(args), done.stderr))
+    return done.stdout
+
+
+class Vhost:
+    """A RabbitMQ virtual host of its own, for one test run."""
+
+    def __init__(self, prefix: str = "travel-test"):
+        self.name = "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+        rabbitmqctl("add_vhost", self.name)
+        rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+        self.uri = "amqp://guest:guest@%s:%d/%s" % (RABBIT_HOST, RABBIT_PORT, self.name)
+
+    def queues(self) -> dict:
+        """Queue name -> (messages, consumers)."""
+        out = rabbitmqctl(
+            "list_queues", "-p", self.name, "name", "messages", "consumers"
+        )
+        rows = (line.split("\t") for line in out.splitlines() if "\t" in line)
+        return {name: (int(m), int(c)) for name, m, c in rows if m.isdigit()}
+
+    def delete(self):
+        rabbitmqctl("delete_vhost", self.name, check=False)
+
+
+class RedisDatabase:
+    """A numbered database of the shared Redis, claimed for one test run."""
+
+    CLAIM = "travel-test:claimed-by"
+
+    def __init__(self):
+        for db in range(1, 16):
+            client = redis.Redis(REDIS_HOST, REDIS_PORT, db=db, decode_responses=True)
+            if client.dbsize() == 0 and client.set(self.CLAIM, os.getpid(), nx=True):
+                self.client, self.db = client, db
+                self.uri = "redis://%s:%d/%d" % (REDIS_HOST, REDIS_PORT, db)
+                return
+            client.close()
+        raise RuntimeError("no free Redis database to claim")
+
+    def release(self):
+        self.client.flushdb()
+        self.client.close()
+
+
+class RedisServer:
+    """A Redis server of its own, which a test may stop and start again.
+
+    It keeps an append-only file, so that a restart keeps the data as a
+    persistent production Redis would.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="travel-redis-")
+        self.uri = "redis://127.0.0.1:%d/0" % self.port
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--dir", self.dir, "--save", "", "--appendonly", "yes",
+             "--appendfsync", "always"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.answers, 10, what="redis-server to answer")
+
+    def answers(self) -> bool:
+        try:
+            return redis.Redis(port=self.port, socket_timeout=0.5).ping()
+        except redis.ConnectionError:
+            return False
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+class Process:
+    """One of the project's processes, its output in a log file."""
+
+    def __init__(self, name: str, argv: list, env: dict, log_dir: Path):
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.log_path = Path(log_dir) / ("%s.log" % name)
+        self.popen = None
+        self.terminating = False
+
+    def start(self):
+        self.terminating = False
+        log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(
+            self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, start_new_session=True,
+        )
+        log.close()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def signal(self, signum):
+        if self.running:
+            os.kill(self.popen.pid, signum)
+
+    def terminate(self):
+        """SIGTERM, once: a second one cuts nameko's graceful stop short."""
+        if self.running and not self.terminating:
+            self.terminating = True
+            self.popen.terminate()
+
+    def stop(self, timeout: float = 15):
+        """SIGTERM, then SIGKILL if still running after ``timeout``."""
+        if not self.running:
+            return
+        self.terminate()
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self):
+        if self.running:
+            self.popen.send_signal(signal.SIGKILL)
+            self.popen.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def service(module: str, name: str, env: dict, log_dir: Path) -> Process:
+    argv = [str(BIN / "nameko"), "run", "--config", NAMEKO_CONFIG, module]
+    return Process(name, argv, env, log_dir)
+
+
+def count_consumers(vhost: Vhost, service_name: str) -> int:
+    return vhost.queues().get("rpc-" + service_name, (0, 0))[1]
+
+
+class Stack:
+    """The gateway and the services, as real processes on their own vhost."""
+
+    def __init__(self, amqp_uri: str, redis_uri: str, log_dir: Path, **gateway_env):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log_dir = Path(log_dir)
+        self.env = dict(os.environ, AMQP_URI=amqp_uri, REDIS_URI=redis_uri, **QUIET)
+        self.env.pop("API_KEYS", None)
+        self.instances = 0
+        self.services = []
+        self.gateway = Process(
+            "gateway", [str(BIN / "travel-gateway")],
+            dict(self.env, HOST="127.0.0.1", PORT=str(self.port), **gateway_env),
+            self.log_dir,
+        )
+
+    def add_service(self, module: str, env=None) -> Process:
+        self.instances += 1
+        name = "%s-%d" % (module.split(".")[0], self.instances)
+        process = service(module, name, dict(self.env, **(env or {})), self.log_dir)
+        self.services.append(process.start())
+        return process
+
+    def start(self, airports: int = 1, trips: int = 1):
+        for _ in range(airports):
+            self.add_service("airports_svc.service")
+        for _ in range(trips):
+            self.add_service("trips_svc.service")
+        self.gateway.start()
+        self.wait_ready()
+        return self
+
+    def ready(self) -> bool:
+        try:
+            return requests.get(self.url + "/ready", timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_ready(self, timeout: float = 30):
+        wait_until(self.ready, timeout, interval=0.2, what="the stack to be ready")
+
+    def stop(self):
+        processes = [self.gateway, *self.services]
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.stop()
