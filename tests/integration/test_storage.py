@@ -1,0 +1,95 @@
+"""The Redis storage, against the session's own Redis database."""
+import uuid
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from travel_common.errors import IdempotencyConflict, InUse, NotFound, StoreUnavailable
+from travel_common.records import Records
+
+
+@pytest.fixture
+def records(redis_db):
+    return Records(redis_db.client, "test-%s" % uuid.uuid4().hex[:8])
+
+
+def test_record_is_a_hash_under_the_prefix(records, redis_db):
+    record = records.create({"airport": "Lisbon"})
+    key = "%s:rec:%s" % (records.prefix, record["id"])
+    assert redis_db.client.type(key) == "hash"
+    assert redis_db.client.hgetall(key) == {"airport": "Lisbon", "seq": "1"}
+    assert records.get(record["id"]) == record
+
+
+def test_idempotent_create(records):
+    first = records.create({"airport": "A"}, idempotency_key="client:k")
+    assert records.create({"airport": "A"}, idempotency_key="client:k") == first
+    with pytest.raises(IdempotencyConflict):
+        records.create({"airport": "B"}, idempotency_key="client:k")
+    assert records.page(10)["items"] == [first]
+
+
+def test_refused_prepare_releases_the_key(records):
+    def refuse(record_id):
+        raise NotFound()
+
+    with pytest.raises(NotFound):
+        records.create({"airport": "A"}, idempotency_key="auto:1", prepare=refuse)
+    assert records.page(10)["items"] == []
+    assert records.create({"airport": "A"}, idempotency_key="auto:1")["airport"] == "A"
+
+
+def test_redelivered_create_reuses_the_claimed_id(records):
+    """A create that died after claiming its key finishes with the same id."""
+    seen = []
+
+    def die_once(record_id):
+        seen.append(record_id)
+        if len(seen) == 1:
+            raise SystemExit  # the instance dies (kill -9): the claim stays
+
+    with pytest.raises(SystemExit):
+        records.create({"airport": "A"}, idempotency_key="auto:2", prepare=die_once)
+    record = records.create({"airport": "A"}, idempotency_key="auto:2",
+                            prepare=die_once)
+    assert seen == [record["id"], record["id"]]
+
+
+def test_delete_with_guard(records, redis_db):
+    record = records.create({"airport": "A"})
+    redis_db.client.sadd(records.key("refs"), "trip")
+    with pytest.raises(InUse):
+        records.delete(record["id"], guard="refs")
+    redis_db.client.delete(records.key("refs"))
+    records.delete(record["id"], guard="refs")
+    with pytest.raises(NotFound):
+        records.get(record["id"])
+    with pytest.raises(NotFound):
+        records.delete(record["id"])
+
+
+def test_pages_list_each_record_once_despite_deletes(records):
+    created = [records.create({"airport": str(i)}) for i in range(25)]
+    seen, cursor = [], None
+    while True:
+        page = records.page(4, cursor)
+        seen += page["items"]
+        if page["items"]:
+            # deleting what was already listed shifts nothing
+            records.delete(page["items"][0]["id"])
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == created
+
+
+def test_unreachable_redis_is_store_unavailable():
+    client = redis.Redis(port=1, socket_connect_timeout=0.2,
+                         retry=Retry(NoBackoff(), 0))
+    records = Records(client, "x")
+    with pytest.raises(StoreUnavailable):
+        records.get("a" * 32)
+    with pytest.raises(StoreUnavailable):
+        records.create({"airport": "A"}, idempotency_key="auto:3")

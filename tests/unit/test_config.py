@@ -1,0 +1,29 @@
+from gateway_falcon.config import Config
+
+
+def test_defaults_are_the_contracts():
+    config = Config.from_env({})
+    assert config.amqp_uri == "amqp://guest:guest@localhost:5672/"
+    assert (config.host, config.port) == ("127.0.0.1", 8000)
+    assert config.rpc_timeout == 5
+    assert config.api_keys == () and config.cors_origins == ()
+    assert config.log_format == "text"
+    assert config.max_body_bytes == 64 * 1024
+
+
+def test_environment_overrides():
+    config = Config.from_env({
+        "AMQP_URI": "amqp://u:p@rabbit:5672/v", "HOST": "0.0.0.0", "PORT": "9000",
+        "RPC_TIMEOUT": "2.5", "API_KEYS": " k1, k2 ,", "CORS_ORIGINS": "https://a.example",
+        "LOG_FORMAT": "json", "RPC_POOL_SIZE": "4",
+    })
+    assert config.amqp_uri == "amqp://u:p@rabbit:5672/v"
+    assert (config.host, config.port, config.rpc_timeout) == ("0.0.0.0", 9000, 2.5)
+    assert config.api_keys == ("k1", "k2")
+    assert config.cors_origins == ("https://a.example",)
+    assert config.log_format == "json"
+    assert config.rpc_pool_size == 4
+
+
+def test_empty_values_keep_defaults():
+    assert Config.from_env({"PORT": "", "API_KEYS": ""}) == Config()
