@@ -3,7 +3,9 @@
 import falcon
 import falcon.asgi
 
+from gateway_falcon.auth import ApiKeyAuth, protects
 from gateway_falcon.config import Config
+from gateway_falcon.cors import Cors
 from gateway_falcon.errors import handle_unexpected, serialize_problem
 from gateway_falcon.middleware import RequestContext
 from gateway_falcon.openapi import OpenApi, build_spec
@@ -63,6 +65,10 @@ def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
     app = falcon.asgi.App(middleware=[RpcLifespan(rpc), RequestContext()])
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
+    if config.cors_origins:
+        app.add_middleware(Cors(config.cors_origins))
+    if config.api_keys:
+        app.add_middleware(ApiKeyAuth(config.api_keys))
 
     routes = [("/health", Health()), ("/ready", Ready(rpc))]
     for kind in (AIRPORT, TRIP):
@@ -71,7 +77,8 @@ def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
             ("/%s/{record_id}" % kind.name, RecordItem(kind, rpc)),
             ("/" + kind.plural, RecordList(kind, rpc)),
         ]
-    routes.append(("/openapi.json", OpenApi(build_spec(routes))))
+    protected = protects if config.api_keys else None
+    routes.append(("/openapi.json", OpenApi(build_spec(routes, protected))))
     for path, resource in routes:
         app.add_route(path, resource)
     return app

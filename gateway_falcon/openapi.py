@@ -9,6 +9,7 @@ import http
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from gateway_falcon import auth
 from schemas import ProblemSchema
 
 TITLE = "Travel booking API"
@@ -22,9 +23,10 @@ def problem_response(status: int) -> dict:
     }
 
 
-def build_spec(routes) -> dict:
+def build_spec(routes, protected=None) -> dict:
     """``routes``: (path template, resource) pairs, as the app registers them;
-    ``/openapi.json`` itself is described by ``OpenApi.openapi``."""
+    ``/openapi.json`` itself is described by ``OpenApi.openapi``.  With
+    ``protected`` (path -> bool), those paths need the bearer API key."""
     spec = APISpec(
         title=TITLE,
         version=VERSION,
@@ -32,8 +34,15 @@ def build_spec(routes) -> dict:
         plugins=[MarshmallowPlugin()],
         info={"description": "Airports and trips, over Nameko RPC services."},
     )
+    if protected is not None:
+        spec.components.security_scheme(auth.SCHEME, auth.security_scheme())
     for path, resource in routes:
-        spec.path(path=path, operations=resource.openapi())
+        operations = resource.openapi()
+        if protected is not None and protected(path):
+            for operation in operations.values():
+                operation["security"] = [{auth.SCHEME: []}]
+                operation["responses"]["401"] = problem_response(401)
+        spec.path(path=path, operations=operations)
     spec.path(path="/openapi.json", operations=OpenApi.openapi())
     return spec.to_dict()
 
