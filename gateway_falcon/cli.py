@@ -3,6 +3,7 @@
 import uvicorn
 
 from gateway_falcon.config import Config
+from gateway_falcon.protocol import limited_httptools
 from travel_common.logs import logging_config
 
 
@@ -14,7 +15,7 @@ def main() -> None:
         host=config.host,
         port=config.port,
         loop="uvloop",
-        http="httptools",
+        http=limited_httptools(config.max_header_bytes),
         lifespan="on",
         log_config=logging_config(config.log_format),
         access_log=False,

@@ -22,6 +22,8 @@ class Config:
     # Requests allowed to wait for a free proxy; beyond that: 503 at once.
     rpc_queue_limit: int = 512
     max_body_bytes: int = 64 * 1024
+    # Request line and headers of one request.
+    max_header_bytes: int = 16 * 1024
 
     ENV = {
         "amqp_uri": "AMQP_URI",
