@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint services install clean
+.PHONY: run test lint services browser install clean
 
 run: $(INSTALLED) services
 	$(BIN)/python -m travel_common.runstack
 
-test: $(INSTALLED) services
+test: $(INSTALLED) services browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -25,6 +25,10 @@ $(INSTALLED): setup.cfg pyproject.toml
 
 services:
 	scripts/ensure-services
+
+# Debian's chromium, for the docs page test (Playwright drives it; no download).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 from airports_svc.storage import AirportStore
 from schemas import AirportPageQuery, AirportSchema
+from travel_common.metrics import RpcMetrics
 from travel_common.service import RequestLog, load_or_invalid, rpc
 
 airport_schema = AirportSchema()
@@ -13,6 +14,7 @@ class AirportsService:
 
     store = AirportStore(prefix="airports")
     request_log = RequestLog()
+    metrics = RpcMetrics()
 
     @rpc
     def create(self, airport, idempotency_key=None):

@@ -7,8 +7,10 @@ from gateway_falcon.auth import ApiKeyAuth, protects
 from gateway_falcon.config import Config
 from gateway_falcon.cors import Cors
 from gateway_falcon.errors import handle_unexpected, serialize_problem
+from gateway_falcon.metrics import GatewayMetrics, HttpMetrics, InstrumentedRpc, Metrics
 from gateway_falcon.middleware import RequestContext
 from gateway_falcon.openapi import OpenApi, build_spec
+from gateway_falcon.resources.docs import Docs, DocsAsset
 from gateway_falcon.resources.health import Health, Ready
 from gateway_falcon.resources.records import Kind, RecordCreate, RecordItem, RecordList
 from gateway_falcon.rpc import RpcPool
@@ -62,7 +64,11 @@ def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
             size=config.rpc_pool_size,
             queue_limit=config.rpc_queue_limit,
         )
-    app = falcon.asgi.App(middleware=[RpcLifespan(rpc), RequestContext()])
+    metrics = GatewayMetrics(rpc)
+    rpc = InstrumentedRpc(rpc, metrics)
+    app = falcon.asgi.App(
+        middleware=[RpcLifespan(rpc), RequestContext(), HttpMetrics(metrics)]
+    )
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
     if config.cors_origins:
@@ -77,8 +83,10 @@ def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
             ("/%s/{record_id}" % kind.name, RecordItem(kind, rpc)),
             ("/" + kind.plural, RecordList(kind, rpc)),
         ]
+    routes += [("/docs", Docs()), ("/metrics", Metrics(metrics))]
     protected = protects if config.api_keys else None
     routes.append(("/openapi.json", OpenApi(build_spec(routes, protected))))
     for path, resource in routes:
         app.add_route(path, resource)
+    app.add_route("/docs/{name}", DocsAsset())
     return app

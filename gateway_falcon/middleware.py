@@ -28,16 +28,19 @@ class RequestContext:
         resp.set_header("X-Request-ID", request_id)
         started = req.context.get("started")
         elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
-        route = req.uri_template or "-"
+        # The route (URI template), not the raw path: no client text in the
+        # line; the path is a field of its own (escaped in JSON lines).
+        route = req.uri_template or "<unmatched>"
         log.info(
             "%s %s %s %.1fms",
             req.method,
-            req.path,
+            route,
             resp.status_code,
             elapsed,
             extra={
                 "method": req.method,
                 "route": route,
+                "path": req.path,
                 "status": resp.status_code,
                 "duration_ms": round(elapsed, 2),
             },

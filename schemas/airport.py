@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from schemas.fields import Name
 
@@ -11,7 +11,7 @@ class AirportSchema(Schema):
     )
     airport = Name(
         required=True,
-        validate=validate.Length(min=1, max=100),
+        max_length=100,
         metadata={
             "description": "Name, stripped, 1-100 characters.",
             "example": "Lisbon",

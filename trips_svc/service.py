@@ -12,6 +12,7 @@ from nameko.rpc import RpcProxy
 
 from schemas import TripPageQuery, TripSchema
 from travel_common.errors import DependencyUnavailable, Invalid
+from travel_common.metrics import RpcMetrics
 from travel_common.service import RequestLog, load_or_invalid, rpc
 from trips_svc.storage import TripStore
 
@@ -27,6 +28,7 @@ class TripsService:
     store = TripStore(prefix="trips")
     airports = RpcProxy("airports_service")
     request_log = RequestLog()
+    metrics = RpcMetrics()
 
     @rpc
     def create(self, airport_from, airport_to, idempotency_key=None):

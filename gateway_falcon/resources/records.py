@@ -110,7 +110,7 @@ class RecordCreate:
                     {
                         "in": "header",
                         "name": "Idempotency-Key",
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
                         "description": "Repeat a create safely: the same key and body "
                         "return the first answer; another body is a 422.",
                     }
