@@ -12,6 +12,7 @@ import asyncio
 import http
 import json
 import logging
+import uuid
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -27,7 +28,9 @@ class HeadTooLarge(Exception):
     """Raised inside a parser callback: httptools then fails the parse."""
 
 
-def problem_response(status: int, detail: str, default_headers) -> bytes:
+def problem_response(
+    status: int, detail: str, default_headers, request_id: str
+) -> bytes:
     phrase = http.HTTPStatus(status).phrase
     body = json.dumps(
         {"type": "about:blank", "title": phrase, "status": status, "detail": detail}
@@ -36,6 +39,7 @@ def problem_response(status: int, detail: str, default_headers) -> bytes:
     lines += [b"%s: %s\r\n" % (name, value) for name, value in default_headers]
     lines += [
         b"content-type: application/problem+json\r\n",
+        b"x-request-id: %s\r\n" % request_id.encode(),
         b"content-length: %d\r\n" % len(body),
         b"connection: close\r\n\r\n",
         body,
@@ -91,7 +95,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             raise HeadTooLarge()
 
     def _refuse_head(self) -> None:
-        log.warning("refused a request head over %d bytes", self.max_head_bytes)
         detail = "The request line and headers exceed %d bytes." % self.max_head_bytes
         self._refuse(TOO_LARGE, detail)
 
@@ -102,8 +105,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused or self.transport.is_closing():
             return
         self._refused = True
+        request_id = uuid.uuid4().hex
+        log.warning("refused a request: %s", detail, extra={"request_id": request_id})
         self.transport.write(
-            problem_response(status, detail, self.server_state.default_headers)
+            problem_response(
+                status, detail, self.server_state.default_headers, request_id
+            )
         )
         if self.transport.can_write_eof():
             self.transport.write_eof()
@@ -114,7 +121,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_too_large:
             self._refuse_head()
             return
-        log.warning("refused a request that is not valid HTTP")
         self._refuse(400, "The request is not valid HTTP.")
 
 

@@ -91,6 +91,7 @@ def raw_problem(port: int, chunks, pause: float = 0.0) -> tuple:
     finally:
         conn.close()
     assert headers["content-type"] == PROBLEM
+    assert len(headers["x-request-id"]) == 32
     problem = json.loads(body)
     assert set(problem) == PROBLEM_KEYS and problem["status"] == status
     assert leaks(body.decode()) == []
