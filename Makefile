@@ -13,6 +13,7 @@ run: $(INSTALLED) services
 
 test: $(INSTALLED) services browser
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r gateway_falcon airports_svc trips_svc schemas travel_common -ll
 	$(BIN)/python -m pytest
 
 install: $(INSTALLED)
