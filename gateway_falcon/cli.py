@@ -1,5 +1,7 @@
 """``travel-gateway``: uvicorn serving the gateway, configured from the environment."""
 
+import logging
+
 import uvicorn
 
 from gateway_falcon.config import Config
@@ -9,6 +11,8 @@ from travel_common.logs import logging_config
 
 def main() -> None:
     config = Config.from_env()
+    # Warnings (e.g. at import) become log records: JSON lines with LOG_FORMAT=json.
+    logging.captureWarnings(True)
     uvicorn.run(
         "gateway_falcon.app:create_app",
         factory=True,
