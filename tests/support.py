@@ -6,12 +6,15 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import redis
 import requests
+from kombu import Connection
+from kombu.exceptions import ChannelError
 
 from travel_common.runstack import QUIET_EVENTLET
 
@@ -186,7 +189,15 @@ def service(module: str, name: str, env: dict, log_dir: Path) -> Process:
 
 
 def count_consumers(vhost: Vhost, service_name: str) -> int:
-    return vhost.queues().get("rpc-" + service_name, (0, 0))[1]
+    """Instances consuming the service's RPC queue (0 while it doesn't exist)."""
+    with Connection(vhost.uri, connect_timeout=5) as connection:
+        try:
+            _, _, consumers = connection.default_channel.queue_declare(
+                "rpc-" + service_name, passive=True
+            )
+        except ChannelError:
+            return 0
+    return consumers
 
 
 class Stack:
@@ -237,3 +248,100 @@ class Stack:
             process.terminate()
         for process in processes:
             process.stop()
+
+
+class RabbitNode:
+    """A RabbitMQ node of its own, on a free port, that a test may stop.
+
+    For broker outages: stopping the machine's shared broker would break
+    every other run.  It boots in about 10 s; use it for a module at most.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.name = "travel-test-%s@localhost" % uuid.uuid4().hex[:8]
+        self.dir = Path(tempfile.mkdtemp(prefix="travel-rabbit-"))
+        self.dir.chmod(0o777)  # the server drops to the rabbitmq user
+        (self.dir / "rabbitmq.conf").write_text(
+            "listeners.tcp.default = 127.0.0.1:%d\nloopback_users = none\n" % self.port
+        )
+        env = dict(
+            os.environ,
+            RABBITMQ_NODENAME=self.name,
+            RABBITMQ_DIST_PORT=str(free_port()),
+            RABBITMQ_CONFIG_FILE=str(self.dir / "rabbitmq.conf"),
+            RABBITMQ_MNESIA_BASE=str(self.dir / "mnesia"),
+            RABBITMQ_LOG_BASE=str(self.dir / "log"),
+            RABBITMQ_PID_FILE=str(self.dir / "pid"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(self.dir / "plugins"),
+        )
+        self.process = subprocess.Popen(
+            ["rabbitmq-server"], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        self.uri = "amqp://guest:guest@127.0.0.1:%d/" % self.port
+        wait_until(self.answers, 60, interval=0.2, what="the RabbitMQ node to start")
+
+    def answers(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+    def ctl(self, *args: str) -> str:
+        return rabbitmqctl("-n", self.name, *args)
+
+    def stop(self):
+        self.ctl("stop")
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+class LoadLoop:
+    """Threads sending requests in a loop; every outcome is kept.
+
+    ``make_request(session)`` sends one request and returns the response.
+    Outcomes are (started at, status or the exception's name, seconds).
+    """
+
+    def __init__(self, make_request, threads: int = 4):
+        self.make_request = make_request
+        self.threads = threads
+        self.outcomes = []
+        self._stop = threading.Event()
+        self._workers = []
+
+    def __enter__(self):
+        for _ in range(self.threads):
+            worker = threading.Thread(target=self._loop, daemon=True)
+            worker.start()
+            self._workers.append(worker)
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(60)
+
+    def _loop(self):
+        with requests.Session() as session:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    outcome = self.make_request(session).status_code
+                except requests.RequestException as error:
+                    outcome = type(error).__name__
+                self.outcomes.append((started, outcome, time.monotonic() - started))
+                if outcome != 200 and outcome != 201:
+                    time.sleep(0.05)  # as a client would, a little, on errors
+
+    def since(self, moment: float) -> list:
+        return [o for o in self.outcomes if o[0] >= moment]
+
+    def statuses(self, outcomes=None) -> set:
+        if outcomes is None:
+            outcomes = self.outcomes
+        return {status for _, status, _ in outcomes}
