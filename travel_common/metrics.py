@@ -62,7 +62,7 @@ class RpcMetrics(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.port = int(config.get("METRICS_PORT") or 0)
-        self.addr = str(config.get("METRICS_ADDR") or "0.0.0.0")
+        self.addr = str(config.get("METRICS_ADDR") or "127.0.0.1")
         self._children = {}
         self._serving = False
 
