@@ -51,6 +51,14 @@ class GatewayMethodProxy(MethodProxy):
 
 
 class DeadlineQueueConsumer(PollingQueueConsumer):
+    def _setup_consumer(self):
+        # Connect now, with one immediate retry: left to itself, kombu waits
+        # 2 s before retrying a refused connection.
+        self.connection.ensure_connection(
+            max_retries=1, interval_start=0, interval_step=0, interval_max=0
+        )
+        super()._setup_consumer()
+
     def on_message(self, body, message):
         correlation_id = message.properties.get("correlation_id")
         if correlation_id in self.provider._reply_events:

@@ -11,19 +11,14 @@ A proxy whose connection broke is thrown away and rebuilt on its next use.
 import asyncio
 import contextvars
 import logging
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
-from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection
-from kombu.exceptions import OperationalError
 
 from gateway_falcon.proxy import GatewayRpcProxy
+from travel_common.broker import BROKER_ERRORS
 
 log = logging.getLogger(__name__)
-
-BROKER_ERRORS = (OSError, socket.timeout, AmqpConnectionError, OperationalError)
-
 
 class BrokerUnavailable(Exception):
     """RabbitMQ can't be reached (or the connection broke during the call)."""

@@ -17,23 +17,54 @@
 
 import logging
 import time
+from contextlib import contextmanager
 
 from kombu import Queue
 from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, RpcConsumer, get_rpc_exchange
+from nameko.messaging import QueueConsumer
+from nameko.rpc import (
+    RPC_QUEUE_TEMPLATE,
+    ReplyListener,
+    Rpc,
+    RpcConsumer,
+    RpcProxy,
+    get_rpc_exchange,
+)
 from nameko_redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from travel_common.broker import BROKER_ERRORS
 from travel_common.errors import DeadlineExceeded, Invalid, TravelError
 from travel_common.logs import request_id_var
 from travel_common.records import Records
 
 log = logging.getLogger(__name__)
 
+RECONNECT_INTERVAL = 1.0  # seconds between attempts to reach a lost broker
+
+
+class PromptQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, retrying a lost broker every second instead of
+    kombu's growing back-off (2 s, 4 s, 6 s... up to 30 s between attempts)."""
+
+    @contextmanager
+    def establish_connection(self):
+        with self.create_connection() as connection:
+            connection.ensure_connection(
+                self.on_connection_error,
+                self.connect_max_retries,
+                interval_start=RECONNECT_INTERVAL,
+                interval_step=0,
+                interval_max=RECONNECT_INTERVAL,
+            )
+            yield connection
+
 
 class TransientRpcConsumer(RpcConsumer):
+    queue_consumer = PromptQueueConsumer()
+
     def setup(self):
         if self.queue is None:
             service_name = self.container.service_name
@@ -45,6 +76,15 @@ class TransientRpcConsumer(RpcConsumer):
                 auto_delete=True,
             )
             self.queue_consumer.register_provider(self)
+
+    def handle_result(self, message, result, exc_info):
+        # nameko lets a failed reply kill the worker's thread, and with it the
+        # whole service; a broker gone mid-call must not take the service down.
+        try:
+            return super().handle_result(message, result, exc_info)
+        except BROKER_ERRORS as error:
+            log.warning("could not answer a call, the broker is unreachable: %s", error)
+            return result, exc_info
 
 
 class TransientRpc(Rpc):
@@ -68,6 +108,17 @@ class TransientRpc(Rpc):
 def rpc(fn):
     """``@rpc`` with the transient queue; domain errors are expected outcomes."""
     return TransientRpc.decorator(expected_exceptions=TravelError)(fn)
+
+
+class PromptReplyListener(ReplyListener):
+    queue_consumer = PromptQueueConsumer()
+
+
+class ServiceRpcProxy(RpcProxy):
+    """nameko's ``RpcProxy`` for calls to other services, whose replies come in
+    through the same promptly reconnecting consumer as the service's calls."""
+
+    rpc_reply_listener = PromptReplyListener()
 
 
 class RequestLog(DependencyProvider):

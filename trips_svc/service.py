@@ -7,26 +7,30 @@ is deleted.  So an airport still used by a trip cannot be deleted, and a trip
 never points at an airport that isn't there.
 """
 
+import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
 
 from schemas import TripPageQuery, TripSchema
+from travel_common.broker import BROKER_ERRORS
 from travel_common.errors import DependencyUnavailable, Invalid
 from travel_common.metrics import RpcMetrics
-from travel_common.service import RequestLog, load_or_invalid, rpc
+from travel_common.service import RequestLog, ServiceRpcProxy, load_or_invalid, rpc
 from trips_svc.storage import TripStore
 
 trip_schema = TripSchema()
 page_query = TripPageQuery()
 
 AIRPORT_FIELDS = ("airport_from", "airport_to")
+# nameko's service-to-service calls wait forever by themselves; a call whose
+# only instance died with it would hold a worker for good.
+AIRPORTS_CALL_TIMEOUT = 10
 
 
 class TripsService:
     name = "trips_service"
 
     store = TripStore(prefix="trips")
-    airports = RpcProxy("airports_service")
+    airports = ServiceRpcProxy("airports_service")
     request_log = RequestLog()
     metrics = RpcMetrics()
 
@@ -84,6 +88,7 @@ class TripsService:
 
     def _call_airports(self, method, *args):
         try:
-            return getattr(self.airports, method)(*args)
-        except UnknownService:
+            with eventlet.Timeout(AIRPORTS_CALL_TIMEOUT):
+                return getattr(self.airports, method)(*args)
+        except (UnknownService, eventlet.Timeout, *BROKER_ERRORS):
             raise DependencyUnavailable() from None

@@ -1,0 +1,103 @@
+"""RabbitMQ and Redis going away under load, and coming back: fast 503s
+meanwhile, and recovery by itself. On a broker node and a Redis server of
+this module's own, so that no other run is disturbed."""
+import time
+
+import pytest
+import requests
+
+from support import LoadLoop, RabbitNode, RedisServer, Stack, wait_until
+
+RPC_TIMEOUT = 2
+RECOVERY_LIMIT = 15  # seconds from the dependency being back to normal answers
+
+
+@pytest.fixture(scope="module")
+def node():
+    node = RabbitNode()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def outage_stack(node, redis_server, tmp_path_factory):
+    stack = Stack(node.uri, redis_server.uri, tmp_path_factory.mktemp("outages"),
+                  RPC_TIMEOUT=str(RPC_TIMEOUT))
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def trip_load(outage_stack):
+    """A load loop creating trips: gateway, both services, Redis, all involved."""
+    url = outage_stack.url
+    a = requests.post(url + "/airport", json={"airport": "A"}).json()["id"]
+    b = requests.post(url + "/airport", json={"airport": "B"}).json()["id"]
+
+    def request(session):
+        return session.post(url + "/trip", timeout=30,
+                            json={"airport_from": a, "airport_to": b})
+
+    return request
+
+
+def outage(load, stop, start, pause=3.0) -> dict:
+    """Stop a dependency under load, start it again; what the clients saw."""
+    wait_until(lambda: 201 in load.statuses(), 10, what="normal answers first")
+    stop()
+    down = time.monotonic()
+    time.sleep(pause)
+    during = load.since(down)
+    start()
+    back = time.monotonic()
+    recovered = wait_until(
+        lambda: next((t for t, s, _ in load.since(back) if s == 201), None),
+        RECOVERY_LIMIT + 5, interval=0.1, what="normal answers again")
+    time.sleep(1)  # and they stay normal
+    after = load.since(recovered)
+    print("outage: %d answers while down, back to normal %.1fs after the "
+          "dependency" % (len(during), recovered - back))
+    return {"during": during, "recovery": recovered - back, "after": after}
+
+
+def assert_fast_503s(outcomes):
+    failures = [(s, d) for _, s, d in outcomes if s != 201]
+    assert failures, "the outage was not seen"
+    assert {s for s, _ in failures} == {503}
+    assert max(d for _, d in failures) < RPC_TIMEOUT  # never hangs until timeout
+
+
+def test_broker_stop_app_and_back(node, trip_load):
+    with LoadLoop(trip_load, threads=4) as load:
+        seen = outage(load, lambda: node.ctl("stop_app"), lambda: node.ctl("start_app"))
+    assert_fast_503s(seen["during"])
+    assert seen["recovery"] < RECOVERY_LIMIT
+    assert LoadLoop.statuses(load, seen["after"]) == {201}
+
+
+def test_broker_closes_all_connections(node, trip_load):
+    def close_all():
+        node.ctl("close_all_connections", "test: dropped connections")
+
+    with LoadLoop(trip_load, threads=4) as load:
+        seen = outage(load, close_all, lambda: None, pause=1.0)
+    assert seen["recovery"] < RECOVERY_LIMIT
+    assert LoadLoop.statuses(load, seen["after"]) == {201}
+
+
+def test_redis_stop_and_back(redis_server, trip_load, outage_stack):
+    with LoadLoop(trip_load, threads=4) as load:
+        seen = outage(load, redis_server.stop, redis_server.start)
+    assert_fast_503s(seen["during"])
+    assert seen["recovery"] < RECOVERY_LIMIT
+    assert LoadLoop.statuses(load, seen["after"]) == {201}
+    assert outage_stack.ready()
