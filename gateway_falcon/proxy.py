@@ -29,25 +29,33 @@ from nameko.standalone.rpc import (
 NON_PERSISTENT = 1
 
 
-class FastFailPublisher(Publisher):
-    """Gives up on an unreachable broker after one quick retry."""
+FAST_FAIL = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 
-    transport_options = {
-        "max_retries": 1,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.2,
-    }
-    retry_policy = {
-        "max_retries": 1,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.2,
-    }
+
+class SlotPublisher(Publisher):
+    """Publishes on a connection of its own proxy's, and gives up on an
+    unreachable broker after one quick retry.
+
+    nameko publishes through kombu's producer pools, one pool per distinct
+    connection settings, growing with concurrent publishers.  The ``slot``
+    setting gives each proxy slot a pool of its own, used by one thread at a
+    time: exactly one publishing connection per slot, whatever the load.
+    """
+
+    retry_policy = FAST_FAIL
+
+    def __init__(self, amqp_uri, slot=0, **options):
+        super().__init__(amqp_uri, **options)
+        self.transport_options = dict(FAST_FAIL, slot=slot)
 
 
 class GatewayMethodProxy(MethodProxy):
-    publisher_cls = FastFailPublisher
+    publisher_cls = SlotPublisher
 
 
 class DeadlineQueueConsumer(PollingQueueConsumer):
@@ -91,13 +99,17 @@ class DeadlineReplyListener(SingleThreadedReplyListener):
 class GatewayRpcProxy(ClusterRpcProxy):
     """A started ``ClusterRpcProxy`` for one thread at a time: ``call`` blocks."""
 
-    def __init__(self, config: dict, timeout: float):
+    def __init__(self, config: dict, timeout: float, slot: int = 0):
         super().__init__(
             config, timeout=timeout, reply_listener_cls=DeadlineReplyListener
         )
         self.timeout = timeout
         self._methods = {}
-        self._publish_options = {"expiration": timeout, "delivery_mode": NON_PERSISTENT}
+        self._publish_options = {
+            "expiration": timeout,
+            "delivery_mode": NON_PERSISTENT,
+            "slot": slot,
+        }
         self.start()
 
     def call(self, service: str, method: str, args: tuple, kwargs: dict, context: dict):

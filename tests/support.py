@@ -1,5 +1,6 @@
 """Real parts for the tests: RabbitMQ vhosts, Redis databases and servers,
 and the project's own processes (``nameko run``, ``travel-gateway``)."""
+import http.client
 import os
 import signal
 import socket
@@ -69,6 +70,10 @@ class Vhost:
         )
         rows = (line.split("\t") for line in out.splitlines() if "\t" in line)
         return {name: (int(m), int(c)) for name, m, c in rows if m.isdigit()}
+
+    def connections(self) -> int:
+        out = rabbitmqctl("list_connections", "vhost")
+        return sum(1 for line in out.splitlines() if line.strip() == self.name)
 
     def delete(self):
         rabbitmqctl("delete_vhost", self.name, check=False)
@@ -345,3 +350,33 @@ class LoadLoop:
         if outcomes is None:
             outcomes = self.outcomes
         return {status for _, status, _ in outcomes}
+
+
+def hammer(base_url: str, path: str, total: int, concurrency: int) -> dict:
+    """``total`` GETs of ``path`` over ``concurrency`` keep-alive connections;
+    how many of each status came back."""
+    host, port = base_url.split("//")[1].split(":")
+    counts = {}
+    lock = threading.Lock()
+    per_worker = [total // concurrency + (i < total % concurrency)
+                  for i in range(concurrency)]
+
+    def work(count):
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        seen = {}
+        for _ in range(count):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            seen[response.status] = seen.get(response.status, 0) + 1
+        connection.close()
+        with lock:
+            for status, n in seen.items():
+                counts[status] = counts.get(status, 0) + n
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in per_worker]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return counts

@@ -147,3 +147,19 @@ def test_redis_down_is_503_then_recovers(fault_stack, redis_server):
     assert requests.get(url(fault_stack, "/airport/" + before["id"])).json() == before
     assert airport(fault_stack, "after-outage")["airport"] == "after-outage"
     assert "during-outage" not in all_names(fault_stack)
+
+
+def test_call_stuck_in_a_dead_instance_is_never_carried_out(fault_stack):
+    """A call delivered to an instance that then dies is not run by the next
+    instance to start: the broker drops it with the instance's queue."""
+    airports = service_process(fault_stack, "airports")
+    name = "orphan-" + uuid.uuid4().hex
+    airports.signal(signal.SIGSTOP)
+    response, _ = timed("POST", url(fault_stack, "/airport"), json={"airport": name})
+    assert response.status_code == 504
+    airports.kill()  # its unacked call goes back to a queue nobody consumes
+    fault_stack.services.remove(airports)
+    fault_stack.add_service("airports_svc.service")
+    fault_stack.wait_ready()
+    time.sleep(1)
+    assert name not in all_names(fault_stack)
