@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint services browser install clean
+.PHONY: run test lint services browser install clean bench wrk
 
 run: $(INSTALLED) services
 	$(BIN)/python -m travel_common.runstack
@@ -33,6 +33,14 @@ browser:
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+
+# Debian's wrk, the HTTP load generator of the benchmark.
+wrk:
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
+# BENCH_DURATION=3s for a quick run; bench/run.py lists the other knobs.
+bench: $(INSTALLED) services wrk
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
