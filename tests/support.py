@@ -71,10 +71,6 @@ class Vhost:
         rows = (line.split("\t") for line in out.splitlines() if "\t" in line)
         return {name: (int(m), int(c)) for name, m, c in rows if m.isdigit()}
 
-    def connections(self) -> int:
-        out = rabbitmqctl("list_connections", "vhost")
-        return sum(1 for line in out.splitlines() if line.strip() == self.name)
-
     def delete(self):
         rabbitmqctl("delete_vhost", self.name, check=False)
 

@@ -16,7 +16,10 @@ import time
 STOP_GRACE = 8.0
 NAMEKO_CONFIG = os.path.join("compose", "nameko.yml")
 # eventlet warns, as nameko 2 imports it, that it is deprecated: noise in logs.
-QUIET_EVENTLET = "ignore::Warning:nameko.containers,ignore::Warning:nameko.cli.commands"
+QUIET_EVENTLET = ",".join(
+    "ignore::Warning:" + module
+    for module in ("nameko.containers", "nameko.cli.commands", "nameko.rpc")
+)
 
 
 def commands(bin_dir: str) -> dict:
@@ -49,6 +52,7 @@ def run(processes: dict) -> int:
     width = max(map(len, processes))
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS=QUIET_EVENTLET)
     children = {}
+    pumps = []
     for name, argv in processes.items():
         child = subprocess.Popen(
             argv,
@@ -58,9 +62,11 @@ def run(processes: dict) -> int:
             start_new_session=True,  # Ctrl-C reaches us only; we stop them in order
         )
         children[name] = child
-        threading.Thread(
+        pump = threading.Thread(
             target=_pump, args=(name, width, child.stdout, lock), daemon=True
-        ).start()
+        )
+        pump.start()
+        pumps.append(pump)
 
     failed = None
     while not stopping.wait(0.2):
@@ -84,6 +90,8 @@ def run(processes: dict) -> int:
             print("%s did not stop in time; killing it" % name, flush=True)
             child.kill()
             child.wait()
+    for pump in pumps:  # their last lines, written as they stopped
+        pump.join(2)
     return 1 if failed else 0
 
 

@@ -8,11 +8,14 @@ import time
 import pytest
 import requests
 
-from support import QUIET, ROOT, free_port, wait_until
+from support import QUIET, ROOT, RedisDatabase, Vhost, free_port, wait_until
 
 
 @pytest.fixture
-def run_stack(vhost, redis_db, tmp_path):
+def run_stack(tmp_path):
+    """``make run``'s processes, on a vhost and a Redis database of their own
+    (on the session's, the session's services would answer for them)."""
+    vhost, redis_db = Vhost(), RedisDatabase()
     port = free_port()
     env = dict(os.environ, AMQP_URI=vhost.uri, REDIS_URI=redis_db.uri,
                PORT=str(port), **QUIET)
@@ -36,6 +39,8 @@ def run_stack(vhost, redis_db, tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         output.close()
+        vhost.delete()
+        redis_db.release()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
