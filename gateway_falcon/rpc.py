@@ -65,13 +65,17 @@ class RpcPool:
         timeout: float,
         size: int = 16,
         queue_limit: int = 512,
-        acquire_timeout: float = 1.0,
+        acquire_timeout: float | None = None,
     ):
         self.amqp_uri = amqp_uri
         self.timeout = timeout
         self.size = size
         self.queue_limit = queue_limit
-        self.acquire_timeout = min(acquire_timeout, timeout)
+        # By default a request waits for a proxy as long as for a reply: a
+        # moment of slowness (an instance dying, its calls redelivered) must
+        # not fail the requests queued behind it; the queue's length, not
+        # the wait, is what sheds overload.
+        self.acquire_timeout = timeout if acquire_timeout is None else acquire_timeout
         self._config = {"AMQP_URI": amqp_uri}
         self._free = None
         self._waiting = 0

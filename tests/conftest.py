@@ -8,7 +8,7 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from support import RedisDatabase, Stack, Vhost
+from support import RedisDatabase, RedisServer, Vhost, running_stack
 
 SESSION_RPC_TIMEOUT = 2
 
@@ -29,16 +29,18 @@ def redis_db():
 
 @pytest.fixture(scope="session")
 def stack(vhost, redis_db, tmp_path_factory):
-    stack = Stack(
-        vhost.uri,
-        redis_db.uri,
-        tmp_path_factory.mktemp("stack-logs"),
-        RPC_TIMEOUT=str(SESSION_RPC_TIMEOUT),
-    )
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
+    logs = tmp_path_factory.mktemp("stack-logs")
+    with running_stack(logs, vhost.uri, redis_db.uri,
+                       RPC_TIMEOUT=str(SESSION_RPC_TIMEOUT)) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A Redis server of the module's own, which its tests may stop and start."""
+    server = RedisServer()
+    yield server
+    server.remove()
 
 
 @pytest.fixture(scope="session")

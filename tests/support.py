@@ -2,6 +2,7 @@
 and the project's own processes (``nameko run``, ``travel-gateway``)."""
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -125,9 +127,14 @@ class RedisServer:
             return False
 
     def stop(self):
+        """Stop the server; its data stays for the next ``start``."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Process:
@@ -376,3 +383,24 @@ def hammer(base_url: str, path: str, total: int, concurrency: int) -> dict:
     for worker in workers:
         worker.join()
     return counts
+
+
+@contextmanager
+def running_stack(log_dir, amqp_uri=None, redis_uri=None, airports=1, trips=1,
+                  **gateway_env):
+    """A started ``Stack``: on ``amqp_uri`` and ``redis_uri``, or on a vhost and
+    a Redis database of its own (``stack.vhost``, ``stack.database``); stopped
+    and cleaned up afterwards."""
+    vhost = None if amqp_uri else Vhost()
+    database = None if redis_uri else RedisDatabase()
+    stack = Stack(amqp_uri or vhost.uri, redis_uri or database.uri, log_dir,
+                  **gateway_env)
+    stack.vhost, stack.database = vhost, database
+    try:
+        yield stack.start(airports, trips)
+    finally:
+        stack.stop()
+        if vhost:
+            vhost.delete()
+        if database:
+            database.release()

@@ -7,28 +7,16 @@ import uuid
 import pytest
 import requests
 
-from support import RedisServer, Stack, Vhost, wait_until
+from support import running_stack, wait_until
 
 RPC_TIMEOUT = 2
 
 
 @pytest.fixture(scope="module")
-def redis_server():
-    server = RedisServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def fault_stack(redis_server, tmp_path_factory):
-    vhost = Vhost()
-    stack = Stack(vhost.uri, redis_server.uri, tmp_path_factory.mktemp("faults"),
-                  RPC_TIMEOUT=str(RPC_TIMEOUT))
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
-        vhost.delete()
+    with running_stack(tmp_path_factory.mktemp("faults"), redis_uri=redis_server.uri,
+                       RPC_TIMEOUT=str(RPC_TIMEOUT)) as stack:
+        yield stack
 
 
 def url(stack, path):

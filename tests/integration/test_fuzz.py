@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from security_support import PROBLEM, PROBLEM_KEYS, leaks, record_keys
 
-from support import RedisDatabase, Stack, Vhost
+from support import running_stack
 
 KEY = secrets.token_hex(16)
 ID = "0123456789abcdef0123456789abcdef"
@@ -69,16 +69,10 @@ methods = st.sampled_from(["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS",
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory):
-    vhost, database = Vhost(), RedisDatabase()
-    stack = Stack(vhost.uri, database.uri, tmp_path_factory.mktemp("fuzz-logs"),
-                  API_KEYS=KEY, CORS_ORIGINS="https://app.example.com",
-                  RPC_TIMEOUT="2")
-    try:
-        yield stack.start(), database
-    finally:
-        stack.stop()
-        vhost.delete()
-        database.release()
+    with running_stack(tmp_path_factory.mktemp("fuzz-logs"), API_KEYS=KEY,
+                       CORS_ORIGINS="https://app.example.com",
+                       RPC_TIMEOUT="2") as stack:
+        yield stack, stack.database
 
 
 def test_fuzz_the_gateway(fuzzed):

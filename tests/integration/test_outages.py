@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from support import LoadLoop, RabbitNode, RedisServer, Stack, wait_until
+from support import LoadLoop, RabbitNode, running_stack, wait_until
 
 RPC_TIMEOUT = 2
 RECOVERY_LIMIT = 15  # seconds from the dependency being back to normal answers
@@ -20,20 +20,10 @@ def node():
 
 
 @pytest.fixture(scope="module")
-def redis_server():
-    server = RedisServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def outage_stack(node, redis_server, tmp_path_factory):
-    stack = Stack(node.uri, redis_server.uri, tmp_path_factory.mktemp("outages"),
-                  RPC_TIMEOUT=str(RPC_TIMEOUT))
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
+    with running_stack(tmp_path_factory.mktemp("outages"), node.uri,
+                       redis_server.uri, RPC_TIMEOUT=str(RPC_TIMEOUT)) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -6,22 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from support import LoadLoop, RedisDatabase, Stack, Vhost, count_consumers, wait_until
+from support import LoadLoop, count_consumers, running_stack, wait_until
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """Two airports and two trips instances behind one gateway."""
-    vhost, database = Vhost(), RedisDatabase()
-    stack = Stack(vhost.uri, database.uri, tmp_path_factory.mktemp("cluster"))
-    stack.database = database
-    stack.vhost = vhost
-    try:
-        yield stack.start(airports=2, trips=2)
-    finally:
-        stack.stop()
-        vhost.delete()
-        database.release()
+    with running_stack(tmp_path_factory.mktemp("cluster"), airports=2,
+                       trips=2) as stack:
+        yield stack
 
 
 def consuming(stack, service_name, count):

@@ -7,7 +7,7 @@ from security_support import assert_problem, record_keys
 
 from gateway_falcon.auth import principal_of
 
-from support import RedisDatabase, Stack, Vhost
+from support import running_stack
 
 KEYS = ["k1-" + secrets.token_hex(16), "k2-" + secrets.token_hex(16)]
 ORIGIN = "https://app.example.com"
@@ -43,17 +43,11 @@ WRONG = [
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory):
     """(stack, Redis database): a stack with API keys and CORS for one origin."""
-    vhost, database = Vhost(), RedisDatabase()
-    stack = Stack(
-        vhost.uri, database.uri, tmp_path_factory.mktemp("secured-logs"),
+    with running_stack(
+        tmp_path_factory.mktemp("secured-logs"),
         API_KEYS=" %s , %s " % tuple(KEYS), CORS_ORIGINS=ORIGIN, RPC_TIMEOUT="2",
-    )
-    try:
-        yield stack.start(), database
-    finally:
-        stack.stop()
-        vhost.delete()
-        database.release()
+    ) as stack:
+        yield stack, stack.database
 
 
 @pytest.fixture(scope="module")

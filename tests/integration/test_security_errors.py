@@ -1,7 +1,6 @@
 """Error hygiene: every error path provoked for real, on a stack with its own
 Redis server; answers carry no internals, and the details are in the logs
 under the request id."""
-import shutil
 import time
 import uuid
 
@@ -9,22 +8,15 @@ import pytest
 import requests
 from security_support import assert_problem, leaks
 
-from support import RedisServer, Stack, Vhost, rabbitmqctl, wait_until
+from support import Vhost, rabbitmqctl, running_stack, wait_until
 
 BAD_ID = "0123456789ABCDEF0123456789ABCDEF"
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
-def redis_server():
-    server = RedisServer()
-    yield server
-    server.stop()
-    shutil.rmtree(server.dir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
 def vhost():
+    """The module's own: a test deletes it, as if the broker were gone."""
     vhost = Vhost()
     yield vhost
     vhost.delete()
@@ -32,12 +24,9 @@ def vhost():
 
 @pytest.fixture(scope="module")
 def stack(vhost, redis_server, tmp_path_factory):
-    stack = Stack(vhost.uri, redis_server.uri, tmp_path_factory.mktemp("err-logs"),
-                  RPC_TIMEOUT="2")
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
+    with running_stack(tmp_path_factory.mktemp("err-logs"), vhost.uri,
+                       redis_server.uri, RPC_TIMEOUT="2") as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
