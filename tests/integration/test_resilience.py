@@ -56,6 +56,7 @@ def test_kill_9_mid_burst_loses_no_call_and_writes_once(cluster):
         in_flight_at_kill = burst - len(done)
         results = [future.result() for future in futures]
 
+    print("kill -9 with %d of %d requests unanswered" % (in_flight_at_kill, burst))
     assert in_flight_at_kill > 0
     assert [status for status, _ in results] == [201] * burst
     answered = {body["id"]: body["airport"] for _, body in results}
@@ -93,5 +94,7 @@ def test_rolling_restart_under_load_gives_no_errors(cluster):
                 cluster.add_service(module)
                 consuming(cluster, service_name, 2)
 
+    print("rolling restart of 4 instances: %d requests, statuses %s"
+          % (len(load.outcomes), sorted(load.statuses())))
     assert len(load.outcomes) > 100
     assert load.statuses() <= {200, 201}
