@@ -20,7 +20,8 @@ class Config:
     # Proxies (each with its own reply queue and thread) shared by all requests.
     rpc_pool_size: int = 16
     # Requests allowed to wait for a free proxy; beyond that: 503 at once.
-    rpc_queue_limit: int = 512
+    # 16 + 128 covers 128 connections; at 512 the rest are shed in ~1 ms.
+    rpc_queue_limit: int = 128
     max_body_bytes: int = 64 * 1024
     # Request line and headers of one request.
     max_header_bytes: int = 16 * 1024

@@ -15,6 +15,7 @@ What it changes, through nameko's own extension points:
   the caller throws the proxy away and builds a new one on its next call.
 """
 
+import sys
 import time
 
 from nameko.amqp.publish import Publisher
@@ -27,6 +28,12 @@ from nameko.standalone.rpc import (
 )
 
 NON_PERSISTENT = 1
+
+# nameko builds a kombu Connection for every publish, and each one tries
+# ``import librabbitmq`` (not installed): a failed import, path scan and all,
+# per RPC.  None in sys.modules makes that import fail at once (make bench:
+# about 0.2-0.7 ms less gateway CPU per request).
+sys.modules.setdefault("librabbitmq", None)
 
 
 FAST_FAIL = {

@@ -1,0 +1,150 @@
+"""Levers side by side: ``python -m bench.experiments GROUP...``.
+
+Gateway levers: one gateway per variant (``bench.gateway``), all on one
+stack, warmed up, then measured with wrk in turn, ``BENCH_ROUNDS`` (4)
+rounds, so that every variant sees the same machine load.  Service levers:
+a stack per variant, one after the other (``BENCH_ROUNDS``, 1).  Medians, one table per
+group, also written to ``bench/results/experiments-<timestamp>-<groups>.md``.
+"""
+
+import datetime
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.run import RESULTS, Bench
+
+# Gateway levers: gateways side by side on one stack, measured in turn.
+GATEWAY_GROUPS = {
+    "pool": {
+        "16 proxies, thread each (default)": {},
+        "4 proxies, thread each": {"RPC_POOL_SIZE": "4"},
+        "8 proxies, thread each": {"RPC_POOL_SIZE": "8"},
+        "32 proxies, thread each": {"RPC_POOL_SIZE": "32"},
+        "1 proxy pipelining": {"BENCH_POOL": "pipelined", "BENCH_PIPES": "1"},
+        "2 proxies pipelining": {"BENCH_POOL": "pipelined", "BENCH_PIPES": "2"},
+        "4 proxies pipelining": {"BENCH_POOL": "pipelined", "BENCH_PIPES": "4"},
+    },
+    "server": {
+        "uvloop + httptools (default)": {},
+        "asyncio + h11": {"BENCH_LOOP": "asyncio", "BENCH_HTTP": "h11"},
+        "uvloop + h11": {"BENCH_HTTP": "h11"},
+        "uvloop + httptools, 2 workers": {"BENCH_WORKERS": "2"},
+    },
+    "json": {
+        "stdlib json (default)": {},
+        "orjson": {"BENCH_JSON": "orjson"},
+    },
+    "publish": {
+        "confirms, non-persistent (default)": {},
+        "no confirms": {"BENCH_CONFIRMS": "0"},
+        "confirms, persistent": {"BENCH_DELIVERY": "2"},
+        "no librabbitmq import per publish": {"BENCH_NO_LIBRABBITMQ": "1"},
+    },
+}
+# Service levers: a stack each, one after the other.
+SERVICE_GROUPS = {
+    "services": {
+        "1+1 instances, max_workers 10 (default)": {},
+        "max_workers 4": {"MAX_WORKERS": "4"},
+        "max_workers 32": {"MAX_WORKERS": "32"},
+        "2+2 instances": {"BENCH_AIRPORTS": "2", "BENCH_TRIPS": "2"},
+    },
+}
+GROUP_CALLS = {
+    "pool": ("get_airport", "post_trip"),
+    "server": ("get_airport", "list_airports"),
+    "json": ("list_airports", "get_airport"),
+    "publish": ("get_airport", "post_trip"),
+    "services": ("get_airport", "post_trip"),
+}
+
+
+def gateway_group(variants: dict, calls, conns: int, rounds: int) -> dict:
+    runs = {name: [] for name in variants}
+    with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
+        bench = Bench(Path(workdir))
+        try:
+            bench.wait_ready()
+            bench.seed()
+            views = {name: bench.add_gateway("gateway-%d" % n, env)
+                     for n, (name, env) in enumerate(variants.items())}
+            for view in views.values():
+                view.wait_ready()
+                view.wrk("mix", conns, duration="2s")
+            for _ in range(rounds):
+                for name, view in views.items():
+                    runs[name].append({c: view.wrk(c, conns) for c in calls})
+                    print(name, {c: "%.0f req/s, %.2f ms CPU/req" % (
+                        runs[name][-1][c]["rps"], runs[name][-1][c]["cpu_ms"])
+                        for c in calls}, flush=True)
+        finally:
+            bench.stop()
+    return runs
+
+
+def service_group(variants: dict, calls, conns: int, rounds: int) -> dict:
+    runs = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, env in variants.items():
+            saved = dict(os.environ)
+            os.environ.update(env)
+            try:
+                with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
+                    bench = Bench(Path(workdir))
+                    try:
+                        bench.wait_ready()
+                        bench.seed()
+                        bench.wrk("mix", conns, duration="3s")
+                        runs[name].append({c: bench.wrk(c, conns) for c in calls})
+                    finally:
+                        bench.stop()
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            print(name, {c: "%.0f req/s, %.2f ms CPU/req" % (
+                runs[name][-1][c]["rps"], runs[name][-1][c]["cpu_ms"])
+                for c in calls}, flush=True)
+    return runs
+
+
+def main() -> None:
+    groups = sys.argv[1:] or [*GATEWAY_GROUPS, *SERVICE_GROUPS]
+    conns = int(os.environ.get("BENCH_EXPERIMENT_CONNS", "32"))
+    out = []
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for group in groups:
+        calls = GROUP_CALLS[group]
+        if group in GATEWAY_GROUPS:
+            rounds = int(os.environ.get("BENCH_ROUNDS", "4"))
+            runs = gateway_group(GATEWAY_GROUPS[group], calls, conns, rounds)
+        else:
+            rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
+            runs = service_group(SERVICE_GROUPS[group], calls, conns, rounds)
+        out += ["## %s (%d conns, median of %d)" % (group, conns, rounds), "",
+                "| variant | " + " | ".join(
+                    "%s req/s · p50/p99 ms · CPU ms/req" % c for c in calls) + " |",
+                "|---|" + "---:|" * len(calls)]
+        for name, results in runs.items():
+            cells = []
+            for call in calls:
+                med = {key: statistics.median(r[call][key] for r in results)
+                       for key in ("rps", "p50", "p99", "cpu_ms")}
+                bad = sum(r[call]["non_2xx"] + r[call]["socket_errors"]
+                          for r in results)
+                cells.append("%.0f · %.1f/%.1f · %.2f%s" % (
+                    med["rps"], med["p50"] / 1000, med["p99"] / 1000,
+                    med["cpu_ms"], " · %d non-2xx" % bad if bad else ""))
+            out.append("| %s | %s |" % (name, " | ".join(cells)))
+        out += ["", "load average: %.2f %.2f %.2f" % os.getloadavg(), ""]
+        text = "\n".join(out)
+        print(text, flush=True)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / ("experiments-%s-%s.md" % (stamp, "-".join(groups)))).write_text(
+            text)
+
+
+if __name__ == "__main__":
+    main()
