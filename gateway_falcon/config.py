@@ -20,7 +20,7 @@ class Config:
     # Proxies (each with its own reply queue and thread) shared by all requests.
     rpc_pool_size: int = 16
     # Requests allowed to wait for a free proxy; beyond that: 503 at once.
-    # 16 + 128 covers 128 connections; at 512 the rest are shed in ~1 ms.
+    # 16 in flight + 128 waiting cover 128 connections; more are refused.
     rpc_queue_limit: int = 128
     max_body_bytes: int = 64 * 1024
     # Request line and headers of one request.
