@@ -64,7 +64,7 @@ class RpcPool:
         amqp_uri: str,
         timeout: float,
         size: int = 16,
-        queue_limit: int = 512,
+        queue_limit: int = 128,
         acquire_timeout: float | None = None,
     ):
         self.amqp_uri = amqp_uri
