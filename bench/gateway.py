@@ -22,8 +22,8 @@ import uvicorn
 
 from gateway_falcon import app as gateway_app
 from gateway_falcon import proxy
+from gateway_falcon.cli import uvicorn_options
 from gateway_falcon.config import Config
-from travel_common.logs import logging_config
 
 
 def _publish_options() -> dict:
@@ -72,21 +72,13 @@ def create_app():
 
 
 def main() -> None:
-    config = Config.from_env()
-    uvicorn.run(
-        "bench.gateway:create_app",
-        factory=True,
-        host=config.host,
-        port=config.port,
+    options = uvicorn_options(Config.from_env())
+    options.update(
         loop=os.environ.get("BENCH_LOOP", "uvloop"),
         http=os.environ.get("BENCH_HTTP", "httptools"),
         workers=int(os.environ.get("BENCH_WORKERS", "1")),
-        lifespan="on",
-        log_config=logging_config(config.log_format),
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=5,
     )
+    uvicorn.run("bench.gateway:create_app", **options)
 
 
 if __name__ == "__main__":
