@@ -8,7 +8,11 @@
   ``UnknownService``.  A request whose caller's ``deadline`` (context data,
   epoch seconds) has passed is not run: its caller gave up on it.  It is
   answered with ``DeadlineExceeded`` all the same, so that a service caller
-  waiting on it is not left hanging.
+  waiting on it is not left hanging.  Its consumer reconnects to a lost
+  broker every second, and a reply it cannot send (the broker gone mid-call)
+  no longer takes the whole service down, as it does in plain nameko.
+- ``ServiceRpcProxy``: nameko's ``RpcProxy`` for calls to other services,
+  through that same consumer.
 - ``RequestLog``: puts the caller's request id into the log context of each
   worker and logs one line per call.
 - ``RecordStore``: nameko-redis's ``Redis`` provider, handing each worker a
