@@ -31,16 +31,15 @@ class Overloaded(Exception):
 class ProxySlot:
     """One proxy, used by one thread at a time, connected on first use."""
 
-    def __init__(self, config: dict, timeout: float, index: int = 0):
+    def __init__(self, config: dict, timeout: float):
         self.config = config
         self.timeout = timeout
-        self.index = index
         self.proxy = None
 
     def call(self, service, method, args, kwargs, context):
         try:
             if self.proxy is None:
-                self.proxy = GatewayRpcProxy(self.config, self.timeout, self.index)
+                self.proxy = GatewayRpcProxy(self.config, self.timeout)
             return self.proxy.call(service, method, args, kwargs, context)
         except BROKER_ERRORS as error:
             self.close()
@@ -85,9 +84,7 @@ class RpcPool:
     async def start(self):
         self._loop = asyncio.get_running_loop()
         self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="rpc")
-        self._slots = [
-            ProxySlot(self._config, self.timeout, index) for index in range(self.size)
-        ]
+        self._slots = [ProxySlot(self._config, self.timeout) for _ in range(self.size)]
         self._free = asyncio.Queue()
         for slot in self._slots:
             self._free.put_nowait(slot)
