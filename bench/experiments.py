@@ -41,7 +41,6 @@ GATEWAY_GROUPS = {
         "confirms, non-persistent (default)": {},
         "no confirms": {"BENCH_CONFIRMS": "0"},
         "confirms, persistent": {"BENCH_DELIVERY": "2"},
-        "no librabbitmq import per publish": {"BENCH_NO_LIBRABBITMQ": "1"},
     },
 }
 # Service levers: a stack each, one after the other.

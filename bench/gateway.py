@@ -10,13 +10,10 @@
 - ``BENCH_CONFIRMS=0``: RPC requests published without publisher confirms;
 - ``BENCH_DELIVERY=2``: RPC requests published persistent;
 - ``BENCH_POOL=pipelined``: ``bench.pipelined.PipelinedPool`` with
-  ``BENCH_PIPES`` threads (2) instead of one thread per proxy;
-- ``BENCH_NO_LIBRABBITMQ=1``: kombu's per-connection ``import librabbitmq``
-  attempt answered from ``sys.modules`` at once.
+  ``BENCH_PIPES`` threads (2) instead of one thread per proxy.
 """
 
 import os
-import sys
 
 import uvicorn
 
@@ -49,8 +46,6 @@ def create_app():
     options = _publish_options()
     if options:
         _patch_proxy(options)
-    if os.environ.get("BENCH_NO_LIBRABBITMQ") == "1":
-        sys.modules["librabbitmq"] = None
     rpc = None
     if os.environ.get("BENCH_POOL") == "pipelined":
         from bench.pipelined import PipelinedPool

@@ -127,9 +127,10 @@ class GatewayRpcProxy(ClusterRpcProxy):
     def producer(self) -> Producer:
         """The proxy's producer, connected on first use."""
         if self._producer is None:
+            confirms = self._publish_options.get("use_confirms", True)
             connection = Connection(
                 self._worker_ctx.config["AMQP_URI"],
-                transport_options={"confirm_publish": True},
+                transport_options={"confirm_publish": confirms},
             )
             connection.ensure_connection(**CONNECT_ONCE)
             self._producer = Producer(connection.default_channel)
