@@ -7,7 +7,7 @@ from gateway_falcon.auth import ApiKeyAuth, protects
 from gateway_falcon.config import Config
 from gateway_falcon.cors import Cors
 from gateway_falcon.errors import handle_unexpected, serialize_problem
-from gateway_falcon.metrics import GatewayMetrics, HttpMetrics, InstrumentedRpc, Metrics
+from gateway_falcon.metrics import GatewayMetrics, InstrumentedRpc, Metrics
 from gateway_falcon.middleware import RequestContext
 from gateway_falcon.openapi import OpenApi, build_spec
 from gateway_falcon.resources.docs import Docs, DocsAsset
@@ -67,7 +67,7 @@ def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
     metrics = GatewayMetrics(rpc)
     rpc = InstrumentedRpc(rpc, metrics)
     app = falcon.asgi.App(
-        middleware=[RpcLifespan(rpc), RequestContext(), HttpMetrics(metrics)]
+        middleware=[RpcLifespan(rpc), RequestContext(metrics)]
     )
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)

@@ -24,7 +24,8 @@ from prometheus_client import (
     generate_latest,
 )
 
-UNMATCHED = "<unmatched>"
+from gateway_falcon.openapi import get_operation
+
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
@@ -95,23 +96,6 @@ class GatewayMetrics:
         return generate_latest(self.registry)
 
 
-class HttpMetrics:
-    """Middleware: one count and one latency sample per request.
-
-    Uses the start time ``RequestContext`` put on ``req.context``.
-    """
-
-    def __init__(self, metrics: GatewayMetrics):
-        self.metrics = metrics
-
-    async def process_response(self, req, resp, resource, req_succeeded):
-        started = req.context.get("started")
-        elapsed = time.perf_counter() - started if started else 0.0
-        self.metrics.observe_request(
-            req.uri_template or UNMATCHED, req.method, resp.status_code, elapsed
-        )
-
-
 class InstrumentedRpc:
     """An RPC pool whose calls are counted and timed; all else is the pool's."""
 
@@ -123,16 +107,15 @@ class InstrumentedRpc:
         return getattr(self._rpc, name)
 
     async def call(self, service: str, method: str, context: dict, *args, **kwargs):
-        started = time.perf_counter()
+        started, error = time.perf_counter(), None
         try:
-            result = await self._rpc.call(service, method, context, *args, **kwargs)
-        except Exception as error:
-            self._metrics.observe_rpc(
-                service, method, time.perf_counter() - started, error
-            )
+            return await self._rpc.call(service, method, context, *args, **kwargs)
+        except Exception as raised:
+            error = raised
             raise
-        self._metrics.observe_rpc(service, method, time.perf_counter() - started)
-        return result
+        finally:
+            elapsed = time.perf_counter() - started
+            self._metrics.observe_rpc(service, method, elapsed, error)
 
 
 class Metrics:
@@ -143,13 +126,11 @@ class Metrics:
 
     @staticmethod
     def openapi() -> dict:
-        return {"get": {
-            "summary": "Prometheus metrics of the gateway",
-            "responses": {"200": {
-                "description": "Prometheus text exposition format",
-                "content": {"text/plain": {"schema": {"type": "string"}}},
-            }},
-        }}
+        return get_operation(
+            "Prometheus metrics of the gateway",
+            "Prometheus text exposition format",
+            "text/plain",
+        )
 
     async def on_get(self, req, resp):
         resp.content_type = CONTENT_TYPE_LATEST

@@ -13,7 +13,16 @@ log = logging.getLogger("gateway_falcon.access")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+UNMATCHED = "<unmatched>"  # the route of a request that matched none
+
+
 class RequestContext:
+    """Request id in, and for each response: ``X-Request-ID``, the access log
+    line and the request's metrics (``metrics``, a ``GatewayMetrics``)."""
+
+    def __init__(self, metrics=None):
+        self.metrics = metrics
+
     async def process_request(self, req, resp):
         given = req.get_header("X-Request-ID")
         request_id = (
@@ -27,10 +36,11 @@ class RequestContext:
         request_id = req.context.get("request_id") or uuid.uuid4().hex
         resp.set_header("X-Request-ID", request_id)
         started = req.context.get("started")
-        elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
+        seconds = time.perf_counter() - started if started else 0.0
+        elapsed = seconds * 1000
         # The route (URI template), not the raw path: no client text in the
         # line; the path is a field of its own (escaped in JSON lines).
-        route = req.uri_template or "<unmatched>"
+        route = req.uri_template or UNMATCHED
         log.info(
             "%s %s %s %.1fms",
             req.method,
@@ -45,3 +55,5 @@ class RequestContext:
                 "duration_ms": round(elapsed, 2),
             },
         )
+        if self.metrics is not None:
+            self.metrics.observe_request(route, req.method, resp.status_code, seconds)
