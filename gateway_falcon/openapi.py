@@ -23,6 +23,14 @@ def problem_response(status: int) -> dict:
     }
 
 
+def get_operation(summary: str, description: str, media_type=None) -> dict:
+    """The operations of a URL answering ``GET`` with 200 and one kind of body."""
+    response = {"description": description}
+    if media_type:
+        response["content"] = {media_type: {"schema": {"type": "string"}}}
+    return {"get": {"summary": summary, "responses": {"200": response}}}
+
+
 def build_spec(routes, protected=None) -> dict:
     """``routes``: (path template, resource) pairs, as the app registers them;
     ``/openapi.json`` itself is described by ``OpenApi.openapi``.  With
@@ -55,10 +63,7 @@ class OpenApi:
 
     @staticmethod
     def openapi() -> dict:
-        return {"get": {
-            "summary": "This document",
-            "responses": {"200": {"description": "OpenAPI 3 document"}},
-        }}
+        return get_operation("This document", "OpenAPI 3 document")
 
     async def on_get(self, req, resp):
         resp.media = self.document

@@ -10,6 +10,7 @@ import falcon
 from swagger_ui_bundle import swagger_ui_path
 
 from gateway_falcon.errors import Problem
+from gateway_falcon.openapi import get_operation
 
 JS = "text/javascript"
 ASSETS = {
@@ -60,13 +61,9 @@ class Docs:
 
     @staticmethod
     def openapi() -> dict:
-        return {"get": {
-            "summary": "Interactive API documentation (Swagger UI)",
-            "responses": {"200": {
-                "description": "HTML page",
-                "content": {"text/html": {"schema": {"type": "string"}}},
-            }},
-        }}
+        return get_operation(
+            "Interactive API documentation (Swagger UI)", "HTML page", "text/html"
+        )
 
     async def on_get(self, req, resp):
         resp.content_type = falcon.MEDIA_HTML

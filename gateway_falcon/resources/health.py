@@ -5,6 +5,7 @@ import asyncio
 import falcon
 
 from gateway_falcon.errors import ERROR_STATUS, RETRY_AFTER_SECONDS, problem_for
+from gateway_falcon.openapi import get_operation
 from gateway_falcon.rpc import BrokerUnavailable, RpcPool
 from travel_common.errors import StoreUnavailable
 
@@ -16,10 +17,7 @@ class Health:
     """The gateway process answers; touches nothing else."""
 
     def openapi(self) -> dict:
-        return {"get": {
-            "summary": "Liveness: the gateway process answers",
-            "responses": {"200": {"description": "OK"}},
-        }}
+        return get_operation("Liveness: the gateway process answers", "OK")
 
     async def on_get(self, req, resp):
         resp.media = {"status": "ok"}
