@@ -18,14 +18,11 @@ from bench.run import RESULTS, Bench
 
 # Gateway levers: gateways side by side on one stack, measured in turn.
 GATEWAY_GROUPS = {
-    "pool": {
-        "16 proxies, thread each (default)": {},
-        "4 proxies, thread each": {"RPC_POOL_SIZE": "4"},
-        "8 proxies, thread each": {"RPC_POOL_SIZE": "8"},
-        "32 proxies, thread each": {"RPC_POOL_SIZE": "32"},
-        "1 proxy pipelining": {"BENCH_POOL": "pipelined", "BENCH_PIPES": "1"},
-        "2 proxies pipelining": {"BENCH_POOL": "pipelined", "BENCH_PIPES": "2"},
-        "4 proxies pipelining": {"BENCH_POOL": "pipelined", "BENCH_PIPES": "4"},
+    "in-flight": {
+        "16 calls in flight (default)": {},
+        "8 calls in flight": {"RPC_MAX_IN_FLIGHT": "8"},
+        "32 calls in flight": {"RPC_MAX_IN_FLIGHT": "32"},
+        "64 calls in flight": {"RPC_MAX_IN_FLIGHT": "64"},
     },
     "server": {
         "uvloop + httptools (default)": {},
@@ -38,9 +35,8 @@ GATEWAY_GROUPS = {
         "orjson": {"BENCH_JSON": "orjson"},
     },
     "publish": {
-        "confirms, non-persistent (default)": {},
-        "no confirms": {"BENCH_CONFIRMS": "0"},
-        "confirms, persistent": {"BENCH_DELIVERY": "2"},
+        "non-persistent (default)": {},
+        "persistent": {"BENCH_DELIVERY": "2"},
     },
 }
 # Service levers: a stack each, one after the other.
@@ -53,7 +49,7 @@ SERVICE_GROUPS = {
     },
 }
 GROUP_CALLS = {
-    "pool": ("get_airport", "post_trip"),
+    "in-flight": ("get_airport", "post_trip"),
     "server": ("get_airport", "list_airports"),
     "json": ("list_airports", "get_airport"),
     "publish": ("get_airport", "post_trip"),

@@ -7,10 +7,7 @@
   (``uvloop``/``asyncio``, ``httptools``/``h11``);
 - ``BENCH_WORKERS``: uvicorn worker processes;
 - ``BENCH_JSON=orjson``: orjson for Falcon's JSON media handlers;
-- ``BENCH_CONFIRMS=0``: RPC requests published without publisher confirms;
-- ``BENCH_DELIVERY=2``: RPC requests published persistent;
-- ``BENCH_POOL=pipelined``: ``bench.pipelined.PipelinedPool`` with
-  ``BENCH_PIPES`` threads (2) instead of one thread per proxy.
+- ``BENCH_DELIVERY=2``: RPC requests published persistent.
 """
 
 import os
@@ -18,42 +15,20 @@ import os
 import uvicorn
 
 from gateway_falcon import app as gateway_app
-from gateway_falcon import proxy
 from gateway_falcon.cli import uvicorn_options
 from gateway_falcon.config import Config
-
-
-def _publish_options() -> dict:
-    options = {}
-    if os.environ.get("BENCH_CONFIRMS") == "0":
-        options["use_confirms"] = False
-    if os.environ.get("BENCH_DELIVERY"):
-        options["delivery_mode"] = int(os.environ["BENCH_DELIVERY"])
-    return options
-
-
-def _patch_proxy(options: dict) -> None:
-    original = proxy.GatewayRpcProxy.__init__
-
-    def __init__(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self._publish_options.update(options)
-
-    proxy.GatewayRpcProxy.__init__ = __init__
+from gateway_falcon.rpc import RpcPool
 
 
 def create_app():
-    options = _publish_options()
-    if options:
-        _patch_proxy(options)
     rpc = None
-    if os.environ.get("BENCH_POOL") == "pipelined":
-        from bench.pipelined import PipelinedPool
-
+    if os.environ.get("BENCH_DELIVERY"):
         config = Config.from_env()
-        rpc = PipelinedPool(
+        rpc = RpcPool(
             config.amqp_uri, config.rpc_timeout,
-            size=int(os.environ.get("BENCH_PIPES", "2")),
+            max_in_flight=config.rpc_max_in_flight,
+            queue_limit=config.rpc_queue_limit,
+            proxy_options={"delivery_mode": int(os.environ["BENCH_DELIVERY"])},
         )
     app = gateway_app.create_app(rpc=rpc)
     if os.environ.get("BENCH_JSON") == "orjson":

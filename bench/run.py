@@ -10,8 +10,8 @@ stops anyway after ``BENCH_SOAK_LIMIT`` (``300s``);
 ``BENCH_AIRPORTS`` / ``BENCH_TRIPS`` (``1``): service instances;
 ``BENCH_LABEL``: a name for the results file and heading.
 Any ``BENCH_LOOP``/``BENCH_HTTP``/``BENCH_WORKERS``/``BENCH_JSON``/
-``BENCH_CONFIRMS``/``BENCH_DELIVERY`` runs the variant in ``bench.gateway``;
-``RPC_POOL_SIZE``, ``RPC_QUEUE_LIMIT`` and ``MAX_WORKERS`` reach the gateway
+``BENCH_DELIVERY`` runs the variant in ``bench.gateway``;
+``RPC_MAX_IN_FLIGHT``, ``RPC_QUEUE_LIMIT`` and ``MAX_WORKERS`` reach the gateway
 and the services as usual.
 """
 
@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 WRK_SCRIPT = str(ROOT / "bench" / "wrk.lua")
 VARIANT_VARS = ("BENCH_LOOP", "BENCH_HTTP", "BENCH_WORKERS", "BENCH_JSON",
-                "BENCH_CONFIRMS", "BENCH_DELIVERY", "BENCH_POOL", "BENCH_PIPES",
-                "BENCH_NO_LIBRABBITMQ")
+                "BENCH_DELIVERY")
 CALLS = {
     "get_airport": "GET /airport/<id>",
     "post_airport": "POST /airport",
@@ -253,7 +252,7 @@ def run(bench: Bench) -> str:
             "airports instances": os.environ.get("BENCH_AIRPORTS", "1"),
             "trips instances": os.environ.get("BENCH_TRIPS", "1"),
             "service max_workers": os.environ.get("MAX_WORKERS", "10 (default)"),
-            "gateway RPC_POOL_SIZE": os.environ.get("RPC_POOL_SIZE", "default"),
+            "gateway RPC_MAX_IN_FLIGHT": os.environ.get("RPC_MAX_IN_FLIGHT", "default"),
             "load average at end": "%.2f %.2f %.2f" % load,
             "cores": os.cpu_count(),
         },

@@ -61,7 +61,7 @@ def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
         rpc = RpcPool(
             config.amqp_uri,
             config.rpc_timeout,
-            size=config.rpc_pool_size,
+            max_in_flight=config.rpc_max_in_flight,
             queue_limit=config.rpc_queue_limit,
         )
     metrics = GatewayMetrics(rpc)

@@ -17,9 +17,9 @@ class Config:
     api_keys: tuple = ()
     cors_origins: tuple = ()
     log_format: str = "text"
-    # Proxies (each with its own reply queue and thread) shared by all requests.
-    rpc_pool_size: int = 16
-    # Requests allowed to wait for a free proxy; beyond that: 503 at once.
+    # RPC calls out at once (all on one connection and reply queue).
+    rpc_max_in_flight: int = 16
+    # Requests allowed to wait for a place; beyond that: 503 at once.
     # 16 in flight + 128 waiting cover 128 connections; more are refused.
     rpc_queue_limit: int = 128
     max_body_bytes: int = 64 * 1024
@@ -34,7 +34,7 @@ class Config:
         "api_keys": "API_KEYS",
         "cors_origins": "CORS_ORIGINS",
         "log_format": "LOG_FORMAT",
-        "rpc_pool_size": "RPC_POOL_SIZE",
+        "rpc_max_in_flight": "RPC_MAX_IN_FLIGHT",
         "rpc_queue_limit": "RPC_QUEUE_LIMIT",
     }
 

@@ -5,8 +5,8 @@
   is the URI template (``/airport/{record_id}``), never the raw path.
 - ``gateway_rpc_calls_total`` / ``gateway_rpc_errors_total{error}`` and the
   histogram ``gateway_rpc_duration_seconds``, by service and method.
-- ``gateway_rpc_proxies_in_use`` and ``gateway_rpc_proxies``, read at scrape
-  time only.
+- ``gateway_rpc_in_flight`` and its limit ``gateway_rpc_max_in_flight``, read
+  at scrape time only.
 
 The hot path stays cheap: each label combination's children are looked up
 once and then kept in a dict, so a request costs a dict lookup, an ``inc``
@@ -58,15 +58,16 @@ class GatewayMetrics:
         self._http = {}
         self._rpc = {}
         if rpc is not None:
-            in_use = Gauge(
-                "gateway_rpc_proxies_in_use", "Proxies busy with a call.",
+            in_flight = Gauge(
+                "gateway_rpc_in_flight", "RPC calls waiting for their reply.",
                 registry=self.registry,
             )
-            in_use.set_function(lambda: rpc.in_use)
-            size = Gauge(
-                "gateway_rpc_proxies", "Proxies in the pool.", registry=self.registry
+            in_flight.set_function(lambda: rpc.in_flight)
+            limit = Gauge(
+                "gateway_rpc_max_in_flight", "RPC calls allowed out at once.",
+                registry=self.registry,
             )
-            size.set_function(lambda: rpc.size)
+            limit.set_function(lambda: rpc.max_in_flight)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float):
         key = (route, method, status)

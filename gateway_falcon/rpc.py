@@ -1,60 +1,39 @@
-"""The gateway's RPC client: a fixed pool of long-lived proxies.
+"""The gateway's RPC client: one proxy, driven by the event loop.
 
-Each ``GatewayRpcProxy`` blocks while it waits for its reply, so calls run on
-a thread pool with one thread per proxy and the event loop never blocks.  A
-request waits for a free proxy only while fewer than ``queue_limit`` others
-do, and for at most ``acquire_timeout``; past that it fails at once with
-``Overloaded``, so that overload gives fast 503s instead of a growing queue.
-A proxy whose connection broke is thrown away and rebuilt on its next use.
+All calls go through one ``GatewayRpcProxy`` (one AMQP connection, one reply
+queue).  A call is published from the event loop and awaits its reply as a
+future; the loop reads the connection when it is readable and resolves the
+futures of the replies that came.  No thread waits on the broker, so a call
+costs the gateway little more than its frames.
+
+At most ``max_in_flight`` calls are out at once; up to ``queue_limit`` more
+wait for a place, each for at most ``acquire_timeout``; past that a call
+fails at once with ``Overloaded``, so that overload gives fast 503s instead
+of a growing queue.  A broken connection fails the calls in flight with
+``BrokerUnavailable``, and the next call connects again (in a thread, so
+that the loop goes on serving meanwhile).
 """
 
 import asyncio
-import contextvars
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from kombu import Connection
+from nameko.exceptions import RpcTimeout
 
 from gateway_falcon.proxy import GatewayRpcProxy
 from travel_common.broker import BROKER_ERRORS
 
 log = logging.getLogger(__name__)
 
+READ_SIZE = 1 << 16
+
+
 class BrokerUnavailable(Exception):
     """RabbitMQ can't be reached (or the connection broke during the call)."""
 
 
 class Overloaded(Exception):
-    """Too many requests are already waiting for a proxy."""
-
-
-class ProxySlot:
-    """One proxy, used by one thread at a time, connected on first use."""
-
-    def __init__(self, config: dict, timeout: float):
-        self.config = config
-        self.timeout = timeout
-        self.proxy = None
-
-    def call(self, service, method, args, kwargs, context):
-        try:
-            if self.proxy is None:
-                self.proxy = GatewayRpcProxy(self.config, self.timeout)
-            return self.proxy.call(service, method, args, kwargs, context)
-        except BROKER_ERRORS as error:
-            self.close()
-            raise BrokerUnavailable(str(error)) from None
-        except RuntimeError as error:  # nameko: "consumer has been disconnected"
-            self.close()
-            raise BrokerUnavailable(str(error)) from None
-
-    def close(self):
-        proxy, self.proxy = self.proxy, None
-        if proxy is not None:
-            try:
-                proxy.stop()
-            except Exception:  # the connection is already gone
-                log.debug("closing a broken proxy failed", exc_info=True)
+    """Too many requests are already waiting for a place."""
 
 
 class RpcPool:
@@ -62,81 +41,126 @@ class RpcPool:
         self,
         amqp_uri: str,
         timeout: float,
-        size: int = 16,
+        max_in_flight: int = 16,
         queue_limit: int = 128,
         acquire_timeout: float | None = None,
+        proxy_options: dict | None = None,
     ):
         self.amqp_uri = amqp_uri
         self.timeout = timeout
-        self.size = size
+        self.max_in_flight = max_in_flight
         self.queue_limit = queue_limit
-        # By default a request waits for a proxy as long as for a reply: a
+        # By default a request waits for a place as long as for a reply: a
         # moment of slowness (an instance dying, its calls redelivered) must
         # not fail the requests queued behind it; the queue's length, not
         # the wait, is what sheds overload.
         self.acquire_timeout = timeout if acquire_timeout is None else acquire_timeout
-        self._config = {"AMQP_URI": amqp_uri}
-        self._free = None
+        self.proxy_options = proxy_options or {}
+        self.in_flight = 0
         self._waiting = 0
-        self._executor = None
-        self._slots = []
+        self._places = None
+        self._connecting = None
+        self._proxy = None
+        self._fileno = None
 
     async def start(self):
         self._loop = asyncio.get_running_loop()
-        self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="rpc")
-        self._slots = [ProxySlot(self._config, self.timeout) for _ in range(self.size)]
-        self._free = asyncio.Queue()
-        for slot in self._slots:
-            self._free.put_nowait(slot)
+        self._places = asyncio.Semaphore(self.max_in_flight)
+        self._connecting = asyncio.Lock()
 
     async def stop(self):
-        if self._executor is None:
-            return
-        for slot in self._slots:
-            await self._loop.run_in_executor(self._executor, slot.close)
-        self._executor.shutdown(wait=True)
-        self._executor = None
-
-    @property
-    def in_use(self) -> int:
-        return self.size - self._free.qsize() if self._free else 0
+        proxy = self._detach(BrokerUnavailable("the gateway is stopping"))
+        if proxy is not None:
+            await self._loop.run_in_executor(None, self._close, proxy)
 
     async def call(self, service: str, method: str, context: dict, *args, **kwargs):
         """Call ``service.method(*args, **kwargs)``; ``context`` reaches the service."""
-        slot = await self._acquire()
-        ctx = contextvars.copy_context()
-        return await self._loop.run_in_executor(
-            self._executor,
-            ctx.run,
-            self._run,
-            slot,
-            service,
-            method,
-            args,
-            kwargs,
-            context,
+        await self._enter()
+        try:
+            proxy = self._proxy or await self._connect()
+            try:
+                reply = proxy.call_async(service, method, args, kwargs, context)
+            except BROKER_ERRORS as error:
+                self._disconnect(error)
+                raise BrokerUnavailable(str(error)) from None
+            event = reply.reply_event
+            try:
+                async with asyncio.timeout(self.timeout):
+                    reply.resp_body = await event.future
+            except TimeoutError:
+                raise RpcTimeout(self.timeout) from None
+            finally:
+                proxy.pending.pop(event.correlation_id, None)
+            return reply.result()  # the result, or the service's error raised
+        finally:
+            self.in_flight -= 1
+            self._places.release()
+
+    async def _enter(self):
+        if self._places.locked():
+            if self._waiting >= self.queue_limit:
+                raise Overloaded()
+            self._waiting += 1
+            try:
+                async with asyncio.timeout(self.acquire_timeout):
+                    await self._places.acquire()
+            except TimeoutError:
+                raise Overloaded() from None
+            finally:
+                self._waiting -= 1
+        else:
+            await self._places.acquire()
+        self.in_flight += 1
+
+    async def _connect(self) -> GatewayRpcProxy:
+        async with self._connecting:  # one attempt at a time; others wait for it
+            if self._proxy is None:
+                try:
+                    proxy = await self._loop.run_in_executor(None, self._open)
+                except (*BROKER_ERRORS, RuntimeError) as error:
+                    raise BrokerUnavailable(str(error)) from None
+                self._fileno = proxy.socket.fileno()
+                self._loop.add_reader(self._fileno, self._on_readable, proxy)
+                self._proxy = proxy
+            return self._proxy
+
+    def _open(self) -> GatewayRpcProxy:
+        return GatewayRpcProxy(
+            {"AMQP_URI": self.amqp_uri}, self.timeout, self._loop, **self.proxy_options
         )
 
-    async def _acquire(self) -> ProxySlot:
-        if not self._free.empty():
-            return self._free.get_nowait()
-        if self._waiting >= self.queue_limit:
-            raise Overloaded()
-        self._waiting += 1
+    def _on_readable(self, proxy: GatewayRpcProxy):
         try:
-            return await asyncio.wait_for(self._free.get(), self.acquire_timeout)
-        except TimeoutError:
-            raise Overloaded() from None
-        finally:
-            self._waiting -= 1
+            data = proxy.socket.recv(READ_SIZE)
+            if not data:
+                raise ConnectionError("the broker closed the connection")
+            proxy.read_frames(data)
+        except Exception as error:  # noqa: BLE001 - whatever it is, the connection is done
+            self._disconnect(error)
 
-    def _run(self, slot, service, method, args, kwargs, context):
-        # The slot goes back when its thread is done with it, even if the
-        # awaiting request was cancelled meanwhile.
+    def _disconnect(self, error: Exception):
+        proxy = self._detach(error)
+        if proxy is not None:
+            log.warning("RabbitMQ connection lost: %s", error)
+            self._loop.run_in_executor(None, self._close, proxy)
+
+    def _detach(self, error: Exception) -> GatewayRpcProxy | None:
+        """Stop reading the proxy's connection and fail the calls it carries."""
+        proxy, self._proxy = self._proxy, None
+        if proxy is None:
+            return None
+        self._loop.remove_reader(self._fileno)
+        for event in proxy.pending.values():
+            event.send_exception(BrokerUnavailable(str(error)))
+        proxy.pending.clear()
+        return proxy
+
+    @staticmethod
+    def _close(proxy: GatewayRpcProxy):
         try:
-            return slot.call(service, method, args, kwargs, context)
-        finally:
-            self._loop.call_soon_threadsafe(self._free.put_nowait, slot)
+            proxy.stop()
+        except Exception:  # the connection is already gone
+            log.debug("closing a broken proxy failed", exc_info=True)
 
     async def ping_broker(self) -> None:
         """Raise ``BrokerUnavailable`` unless RabbitMQ accepts a connection now."""

@@ -30,7 +30,7 @@ def moved(before: dict, after: dict, name: str, **labels) -> float:
 def metrics_stack(tmp_path_factory):
     vhost, redis_db = Vhost(), RedisDatabase()
     stack = Stack(vhost.uri, redis_db.uri, tmp_path_factory.mktemp("metrics-logs"),
-                  RPC_POOL_SIZE="4")
+                  RPC_MAX_IN_FLIGHT="4")
     stack.metrics_port = free_port()
     try:
         stack.add_service("airports_svc.service",
@@ -97,5 +97,5 @@ def test_known_traffic_moves_gateway_and_service_metrics(metrics_stack):
         assert rpc_moved("errors_total", method="create", error="NotFound") == 0
         assert rpc_moved("duration_seconds_count", method="get") == 3
 
-    assert gateway[("gateway_rpc_proxies_in_use", ())] == 0
-    assert gateway[("gateway_rpc_proxies", ())] == 4
+    assert gateway[("gateway_rpc_in_flight", ())] == 0
+    assert gateway[("gateway_rpc_max_in_flight", ())] == 4

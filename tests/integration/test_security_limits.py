@@ -21,7 +21,7 @@ ID = "0123456789abcdef0123456789abcdef"
 def small(tmp_path_factory):
     with running_stack(
         tmp_path_factory.mktemp("limits-logs"),
-        RPC_POOL_SIZE="1", RPC_QUEUE_LIMIT="2", RPC_TIMEOUT=str(RPC_TIMEOUT),
+        RPC_MAX_IN_FLIGHT="1", RPC_QUEUE_LIMIT="2", RPC_TIMEOUT=str(RPC_TIMEOUT),
     ) as stack:
         yield stack
 

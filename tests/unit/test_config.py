@@ -15,14 +15,14 @@ def test_environment_overrides():
     config = Config.from_env({
         "AMQP_URI": "amqp://u:p@rabbit:5672/v", "HOST": "0.0.0.0", "PORT": "9000",
         "RPC_TIMEOUT": "2.5", "API_KEYS": " k1, k2 ,", "CORS_ORIGINS": "https://a.example",
-        "LOG_FORMAT": "json", "RPC_POOL_SIZE": "4",
+        "LOG_FORMAT": "json", "RPC_MAX_IN_FLIGHT": "4",
     })
     assert config.amqp_uri == "amqp://u:p@rabbit:5672/v"
     assert (config.host, config.port, config.rpc_timeout) == ("0.0.0.0", 9000, 2.5)
     assert config.api_keys == ("k1", "k2")
     assert config.cors_origins == ("https://a.example",)
     assert config.log_format == "json"
-    assert config.rpc_pool_size == 4
+    assert config.rpc_max_in_flight == 4
 
 
 def test_empty_values_keep_defaults():
