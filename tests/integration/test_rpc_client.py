@@ -1,0 +1,120 @@
+"""The gateway's RPC client on its own, against the session's real services:
+replies read in pieces, many calls on one connection, the broker's return of
+a request for a service nobody runs, and a connection that breaks."""
+import asyncio
+import socket
+import time
+
+import pytest
+from nameko.exceptions import UnknownService
+
+from gateway_falcon import rpc as gateway_rpc
+from travel_common.errors import NotFound
+
+CONTEXT = {"request_id": "test-rpc-client"}
+
+
+def run(vhost, scenario, **options):
+    """Run ``scenario(pool)`` on a new event loop with a started pool."""
+
+    async def main():
+        pool = gateway_rpc.RpcPool(vhost.uri, timeout=5, **options)
+        await pool.start()
+        try:
+            return await scenario(pool)
+        finally:
+            await pool.stop()
+
+    return asyncio.run(main())
+
+
+def test_replies_read_a_few_bytes_at_a_time(stack, vhost, monkeypatch):
+    """Frames split over many reads (here 7 bytes each) are put together."""
+    names = ["Piecewise %d %s" % (n, "x" * 60) for n in range(30)]
+
+    async def scenario(pool):
+        created = [await pool.call("airports_service", "create", CONTEXT, name)
+                   for name in names[:3]]
+        monkeypatch.setattr(gateway_rpc, "READ_SIZE", 7)
+        got = await pool.call("airports_service", "get", CONTEXT, created[0]["id"])
+        page = await pool.call("airports_service", "list", CONTEXT, limit=100)
+        return created, got, page
+
+    created, got, page = run(vhost, scenario)
+    assert got == created[0]
+    assert len(page["items"]) >= 3  # a reply of some kilobytes
+    assert all(set(item) == {"id", "airport"} for item in page["items"])
+
+
+def test_many_calls_at_once_share_one_connection_and_excess_is_refused(stack, vhost):
+    """16 in flight and 128 waiting are served; the 56 beyond are refused at once."""
+
+    async def scenario(pool):
+        airport = await pool.call("airports_service", "create", CONTEXT, "Shared")
+        calls = [pool.call("airports_service", "get", CONTEXT, airport["id"])
+                 for _ in range(200)]
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        return airport, results, pool.in_flight
+
+    airport, results, in_flight = run(vhost, scenario, max_in_flight=16,
+                                      queue_limit=128)
+    assert results.count(airport) == 144
+    assert sum(isinstance(result, gateway_rpc.Overloaded) for result in results) == 56
+    assert in_flight == 0
+
+
+def test_service_errors_come_back_as_their_types(stack, vhost):
+    async def scenario(pool):
+        with pytest.raises(NotFound):
+            await pool.call("airports_service", "get", CONTEXT, "0" * 32)
+
+    run(vhost, scenario)
+
+
+def test_unknown_service_fails_when_the_broker_returns_the_request(stack, vhost):
+    async def scenario(pool):
+        await pool.call("airports_service", "list", CONTEXT)  # connected
+        started = time.monotonic()
+        with pytest.raises(UnknownService):
+            await pool.call("nobody_service", "get", CONTEXT, "x")
+        return time.monotonic() - started
+
+    assert run(vhost, scenario) < 0.5
+
+
+def test_broken_connection_fails_calls_in_flight_then_reconnects(stack, vhost):
+    async def scenario(pool):
+        airport = await pool.call("airports_service", "create", CONTEXT, "Broken")
+        first = pool._proxy
+        # Calls in flight when the connection breaks under them.
+        calls = [asyncio.ensure_future(
+            pool.call("airports_service", "get", CONTEXT, airport["id"]))
+            for _ in range(20)]
+        await asyncio.sleep(0)
+        first.socket.shutdown(socket.SHUT_RDWR)
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        again = await pool.call("airports_service", "get", CONTEXT, airport["id"])
+        return airport, outcomes, again, pool._proxy is not first
+
+    airport, outcomes, again, replaced = run(vhost, scenario)
+    failed = [out for out in outcomes if isinstance(out, gateway_rpc.BrokerUnavailable)]
+    assert failed  # the calls still out when it broke
+    assert outcomes.count(airport) + len(failed) == len(outcomes)
+    assert again == airport and replaced
+
+
+def test_unreachable_broker_is_broker_unavailable_at_once():
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+
+    class Nowhere:
+        uri = "amqp://guest:guest@127.0.0.1:%d/" % port
+
+    async def scenario(pool):
+        started = time.monotonic()
+        with pytest.raises(gateway_rpc.BrokerUnavailable):
+            await pool.call("airports_service", "get", CONTEXT, "0" * 32)
+        return time.monotonic() - started
+
+    assert run(Nowhere, scenario) < 1
