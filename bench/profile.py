@@ -22,7 +22,7 @@ from pathlib import Path
 from bench.run import CALLS, RESULTS, Bench
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
-CONNS = 32
+CONNS = int(os.environ.get("BENCH_PROFILE_CONNS", "32"))
 SECONDS = int(os.environ.get("BENCH_PROFILE_SECONDS", "15"))
 
 # (stage, pattern): a sample belongs to the first stage whose pattern matches

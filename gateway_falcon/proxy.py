@@ -18,6 +18,10 @@ What it changes, through nameko's own extension points:
 - replies are consumed without acks: the reply queue serves this connection
   only, and a reply matters only to a call still waiting for it (others are
   dropped);
+- no socket read on publish: py-amqp reads the socket before every publish
+  to look for a connection.blocked notice; here the loop is the only reader,
+  and the notices it reads set ``blocked`` (a broker under a resource alarm
+  stops taking messages until it sends connection.unblocked);
 - failing fast: no multi-second connection retries when the broker is down,
   and a send the broker does not take within ``SEND_TIMEOUT`` fails instead
   of stalling the event loop.
@@ -147,6 +151,15 @@ class GatewayRpcProxy(ClusterRpcProxy):
         self.start()
         connection = self._reply_listener.queue_consumer.connection
         self.amqp = connection.connection
+        self.blocked = None  # the broker's reason, while it blocks publishing
+        self.amqp.on_blocked = self._on_blocked
+        self.amqp.on_unblocked = self._on_unblocked
+        capabilities = dict(
+            self.amqp.client_properties["capabilities"], **{"connection.blocked": False}
+        )  # only what py-amqp's publish looks at: the broker was told at connecting
+        self.amqp.client_properties = dict(
+            self.amqp.client_properties, capabilities=capabilities
+        )
         self.socket = self.amqp.transport.sock
         self.socket.setsockopt(
             socket.SOL_SOCKET, socket.SO_SNDTIMEO,
@@ -193,6 +206,12 @@ class GatewayRpcProxy(ClusterRpcProxy):
                 break
             self.amqp.blocking_read(None)  # one frame, from the buffer only
             buffered = transport._read_buffer
+
+    def _on_blocked(self, reason):
+        self.blocked = reason or "resource alarm"
+
+    def _on_unblocked(self):
+        self.blocked = None
 
     def _on_return(self, error, exchange, routing_key, message):
         """A request no queue took: no instance of the service is running."""

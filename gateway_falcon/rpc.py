@@ -78,6 +78,8 @@ class RpcPool:
         await self._enter()
         try:
             proxy = self._proxy or await self._connect()
+            if proxy.blocked:
+                raise BrokerUnavailable("RabbitMQ blocks publishing: " + proxy.blocked)
             try:
                 reply = proxy.call_async(service, method, args, kwargs, context)
             except BROKER_ERRORS as error:

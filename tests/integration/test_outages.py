@@ -91,3 +91,25 @@ def test_redis_stop_and_back(redis_server, trip_load, outage_stack):
     assert seen["recovery"] < RECOVERY_LIMIT
     assert LoadLoop.statuses(load, seen["after"]) == {201}
     assert outage_stack.ready()
+
+
+def test_broker_memory_alarm_and_back(node, trip_load):
+    """A resource alarm: RabbitMQ blocks publishing connections and tells them
+    (connection.blocked).  New requests get fast 503s; only those already
+    handed over when it struck may wait for RPC_TIMEOUT (504)."""
+
+    def alarm():
+        node.ctl("set_vm_memory_high_watermark", "absolute", "1")
+
+    def clear():
+        node.ctl("set_vm_memory_high_watermark", "0.4")
+
+    with LoadLoop(trip_load, threads=4) as load:
+        seen = outage(load, alarm, clear)
+    failures = [(s, d) for _, s, d in seen["during"] if s != 201]
+    assert {s for s, _ in failures} <= {503, 504}
+    assert max(d for s, d in failures if s == 503) < 0.5
+    assert sum(1 for s, _ in failures if s == 504) <= 4  # one per client at most
+    assert sum(1 for s, _ in failures if s == 503) > 10
+    assert seen["recovery"] < RECOVERY_LIMIT
+    assert LoadLoop.statuses(load, seen["after"]) == {201}
