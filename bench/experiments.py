@@ -19,10 +19,14 @@ from bench.run import RESULTS, Bench
 # Gateway levers: gateways side by side on one stack, measured in turn.
 GATEWAY_GROUPS = {
     "in-flight": {
-        "16 calls in flight (default)": {},
-        "8 calls in flight": {"RPC_MAX_IN_FLIGHT": "8"},
-        "32 calls in flight": {"RPC_MAX_IN_FLIGHT": "32"},
-        "64 calls in flight": {"RPC_MAX_IN_FLIGHT": "64"},
+        "256 in flight, no queue (default)": {},
+        "16 in flight + 128 queued": {"RPC_MAX_IN_FLIGHT": "16",
+                                      "RPC_QUEUE_LIMIT": "128"},
+        "64 in flight + 128 queued": {"RPC_MAX_IN_FLIGHT": "64",
+                                      "RPC_QUEUE_LIMIT": "128"},
+        "128 in flight + 128 queued": {"RPC_MAX_IN_FLIGHT": "128",
+                                       "RPC_QUEUE_LIMIT": "128"},
+        "128 in flight, no queue": {"RPC_MAX_IN_FLIGHT": "128"},
     },
     "server": {
         "uvloop + httptools (default)": {},
@@ -39,6 +43,8 @@ GATEWAY_GROUPS = {
         "persistent": {"BENCH_DELIVERY": "2"},
     },
 }
+GATEWAY_GROUPS["overload"] = GATEWAY_GROUPS["in-flight"]  # at 512 conns
+GROUP_CONNS = {"overload": 512}
 # Service levers: a stack each, one after the other.
 SERVICE_GROUPS = {
     "services": {
@@ -50,6 +56,7 @@ SERVICE_GROUPS = {
 }
 GROUP_CALLS = {
     "in-flight": ("get_airport", "post_trip"),
+    "overload": ("get_airport",),
     "server": ("get_airport", "list_airports"),
     "json": ("list_airports", "get_airport"),
     "publish": ("get_airport", "post_trip"),
@@ -107,11 +114,12 @@ def service_group(variants: dict, calls, conns: int, rounds: int) -> dict:
 
 def main() -> None:
     groups = sys.argv[1:] or [*GATEWAY_GROUPS, *SERVICE_GROUPS]
-    conns = int(os.environ.get("BENCH_EXPERIMENT_CONNS", "32"))
+    default_conns = int(os.environ.get("BENCH_EXPERIMENT_CONNS", "32"))
     out = []
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     for group in groups:
         calls = GROUP_CALLS[group]
+        conns = GROUP_CONNS.get(group, default_conns)
         if group in GATEWAY_GROUPS:
             rounds = int(os.environ.get("BENCH_ROUNDS", "4"))
             runs = gateway_group(GATEWAY_GROUPS[group], calls, conns, rounds)
@@ -127,11 +135,15 @@ def main() -> None:
             for call in calls:
                 med = {key: statistics.median(r[call][key] for r in results)
                        for key in ("rps", "p50", "p99", "cpu_ms")}
-                bad = sum(r[call]["non_2xx"] + r[call]["socket_errors"]
-                          for r in results)
+                failed = [r[call]["non_2xx"] + r[call]["socket_errors"]
+                          for r in results]
+                bad = sum(failed)
+                good = statistics.median(
+                    (r[call]["requests"] - n) / (r[call]["duration_us"] / 1e6)
+                    for r, n in zip(results, failed, strict=True))
                 cells.append("%.0f · %.1f/%.1f · %.2f%s" % (
-                    med["rps"], med["p50"] / 1000, med["p99"] / 1000,
-                    med["cpu_ms"], " · %d non-2xx" % bad if bad else ""))
+                    med["rps"], med["p50"] / 1000, med["p99"] / 1000, med["cpu_ms"],
+                    " · %d non-2xx, 2xx %.0f/s" % (bad, good) if bad else ""))
             out.append("| %s | %s |" % (name, " | ".join(cells)))
         out += ["", "load average: %.2f %.2f %.2f" % os.getloadavg(), ""]
         text = "\n".join(out)

@@ -42,7 +42,7 @@ def render(rows, soak: dict, shed: dict, label: str = "", settings=None) -> str:
               if target == "direct RPC"}
     out = ["# Benchmark" + (": " + label if label else ""), ""]
     out += ["| path | call | conns | req/s | p50 ms | p90 ms | p99 ms | non-2xx "
-            "| gw CPU ms/req | % of direct |",
+            "| CPU ms/req | % of direct |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for target, call, conns, r in rows:
         ceiling = direct.get((call, conns)) if target == "gateway" else None
@@ -67,14 +67,19 @@ def render(rows, soak: dict, shed: dict, label: str = "", settings=None) -> str:
     if shed:
         run = shed["run"]
         codes = ", ".join("%d: %d" % item for item in sorted(run["status"].items()))
+        again = shed["again"]
         out += [
             "**Overload, %d conns on GET /airport/<id>**: %.0f req/s (%s; "
-            "socket errors %d), p50 %s ms, p99 %s ms, max %s ms; gateway RSS "
-            "%.1f → %.1f MiB. At 1 conn just before: p50 %s ms, %.0f req/s; "
+            "socket errors %d), p50 %s ms, p99 %s ms, max %s ms; the same again: "
+            "%.0f req/s, p50 %s ms, p99 %s ms, socket errors %d. Gateway RSS "
+            "%.1f → %.1f → %.1f MiB. At 1 conn just before: p50 %s ms, %.0f req/s; "
             "just after: p50 %s ms, %.0f req/s, non-2xx %d." % (
                 shed["conns"], run["rps"], codes, run["socket_errors"],
                 ms(run["p50"]), ms(run["p99"]), ms(run["max"]),
+                again["rps"], ms(again["p50"]), ms(again["p99"]),
+                again["socket_errors"],
                 shed["rss_before"] / 1024, shed["rss_after"] / 1024,
+                shed["rss_again"] / 1024,
                 ms(shed["before"]["p50"]), shed["before"]["rps"],
                 ms(shed["after"]["p50"]), shed["after"]["rps"],
                 shed["after"]["non_2xx"]),

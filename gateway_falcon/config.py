@@ -17,11 +17,12 @@ class Config:
     api_keys: tuple = ()
     cors_origins: tuple = ()
     log_format: str = "text"
-    # RPC calls out at once (all on one connection and reply queue).
-    rpc_max_in_flight: int = 16
-    # Requests allowed to wait for a place; beyond that: 503 at once.
-    # 16 in flight + 128 waiting cover 128 connections; more are refused.
-    rpc_queue_limit: int = 128
+    # RPC calls out at once (all on one connection and reply queue); beyond
+    # that and ``rpc_queue_limit`` waiting for a place: 503 at once.  256 in
+    # flight and no queue keep the most calls answered under overload (the
+    # broker queues them for the services; see ``bench/experiments.py``).
+    rpc_max_in_flight: int = 256
+    rpc_queue_limit: int = 0
     max_body_bytes: int = 64 * 1024
     # Request line and headers of one request.
     max_header_bytes: int = 16 * 1024

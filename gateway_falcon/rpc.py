@@ -41,8 +41,8 @@ class RpcPool:
         self,
         amqp_uri: str,
         timeout: float,
-        max_in_flight: int = 16,
-        queue_limit: int = 128,
+        max_in_flight: int = 256,
+        queue_limit: int = 0,
         acquire_timeout: float | None = None,
         proxy_options: dict | None = None,
     ):
