@@ -1,25 +1,39 @@
 """Where the gateway's CPU goes: ``python -m bench.profile [CALL...]``.
 
 For each call (``get_airport``, ``post_airport``, ``post_trip``,
-``list_airports``; default all) on a stack of its own: wrk at 32
-connections, once plain to measure the gateway's CPU per request from
-``/proc``, and once under py-spy (sampling 1000 times a second, without
-stopping the process).  Each sample of the event loop's thread is put in one
-stage (the first rule below that matches its stack), and the stage's share
-of the samples times the CPU per request gives microseconds per request.
+``list_airports``; default all), on a stack of its own, at 32 connections
+(``BENCH_PROFILE_CONNS``):
+
+- the parts, each measured: the whole request (wrk; the gateway's CPU from
+  ``/proc``), the RPC client alone (the gateway's ``RpcPool`` calling the same
+  RPCs in this process, as many at once, no HTTP; CPU from
+  ``time.process_time``) and bare HTTP (``GET /health``);
+- the stages, sampled: wrk again with py-spy on the gateway (1000 samples a
+  second, without stopping it).  Each sample of the event loop's thread goes
+  to the first stage below that matches its stack; a stage's share of the
+  samples times the CPU per request gives microseconds per request.  Samples
+  whose innermost Python frame is the loop itself (uvloop's C code, and
+  waits py-spy cannot tell from work) are shown apart.
+
 Printed, and written to ``bench/results/profile-<timestamp>.md``.
 """
 
+import asyncio
 import collections
 import datetime
+import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import uvloop
+
 from bench.run import CALLS, RESULTS, Bench
+from gateway_falcon.rpc import RpcPool
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 CONNS = int(os.environ.get("BENCH_PROFILE_CONNS", "32"))
@@ -46,7 +60,9 @@ INNERMOST = [
     ("uvicorn + httptools: HTTP parsing, ASGI messages, socket writes",
      r"uvicorn/|httptools"),
     ("gateway code: resources, middleware, errors", r"gateway_falcon/|schemas/"),
-    ("asyncio + uvloop: tasks, timers, the loop", r"asyncio/|uvloop|<module>"),
+    ("the loop itself: uvloop's C code, and waits py-spy counts as busy",
+     r"^Runner\.run "),
+    ("asyncio: tasks, futures, timers", r"asyncio/|uvloop"),
 ]
 
 
@@ -71,9 +87,43 @@ def samples(raw: str) -> collections.Counter:
     return counts
 
 
+def rpc_alone(bench: Bench, call: str) -> float:
+    """CPU ms per call of ``RpcPool.call`` alone, CONNS calls at once."""
+    with open(bench.files["rpc", call]) as lines:
+        calls = [json.loads(line) for line in lines if line.strip()]
+    context = {"request_id": "profile"}
+
+    async def run() -> float:
+        pool = RpcPool(bench.vhost.uri, 5)
+        await pool.start()
+        done = 0
+
+        async def worker(offset: int, until: float):
+            nonlocal done
+            index = offset
+            while time.monotonic() < until:
+                service, method, args, kwargs = calls[index % len(calls)]
+                index += 1
+                await pool.call(service, method, context, *args, **kwargs)
+                done += 1
+
+        try:
+            warm = time.monotonic() + 2
+            await asyncio.gather(*(worker(n, warm) for n in range(CONNS)))
+            done, cpu = 0, time.process_time()
+            until = time.monotonic() + SECONDS
+            await asyncio.gather(*(worker(n * 7, until) for n in range(CONNS)))
+            return (time.process_time() - cpu) * 1000 / max(done, 1)
+        finally:
+            await pool.stop()
+
+    return uvloop.run(run())
+
+
 def profile(bench: Bench, call: str) -> tuple:
     bench.wrk("mix", CONNS, duration="3s")
     plain = bench.wrk(call, CONNS, duration="%ds" % SECONDS)
+    plain["rpc_cpu_ms"] = rpc_alone(bench, call)
     out = bench.workdir / ("profile-%s.txt" % call)
     spy = subprocess.Popen(
         [PY_SPY, "record", "--pid", str(bench.gateway.popen.pid), "--rate", "1000",
@@ -86,15 +136,25 @@ def profile(bench: Bench, call: str) -> tuple:
     return plain, samples(out.read_text())
 
 
-def render(results: dict) -> str:
+def render(results: dict, bare: dict) -> str:
     lines = ["# Gateway CPU by stage (%d conns, %d s per call)" % (CONNS, SECONDS), ""]
     for call, (plain, counts) in results.items():
         total = sum(counts.values()) or 1
+        rest = plain["cpu_ms"] - plain["rpc_cpu_ms"] - bare["cpu_ms"]
         lines += [
             "## %s: %.0f req/s, %.3f ms CPU per request"
             % (CALLS[call], plain["rps"], plain["cpu_ms"]),
             "",
-            "| stage | share | µs per request |",
+            "| part (measured) | ms CPU per request |",
+            "|---|---:|",
+            "| the whole request through the gateway | %.3f |" % plain["cpu_ms"],
+            "| the RPC client alone (RpcPool.call, no HTTP) | %.3f |"
+            % plain["rpc_cpu_ms"],
+            "| bare HTTP: uvicorn + Falcon, GET /health | %.3f |" % bare["cpu_ms"],
+            "| the rest (resource, validation, log, metrics; minus wake-ups the "
+            "two share) | %.3f |" % rest,
+            "",
+            "| stage (sampled) | share | µs per request |",
             "|---|---:|---:|",
         ]
         for name, count in counts.most_common():
@@ -114,9 +174,10 @@ def main() -> None:
             bench.wait_ready()
             bench.seed()
             results = {call: profile(bench, call) for call in calls}
+            bare = bench.wrk("health", CONNS, duration="%ds" % SECONDS)
         finally:
             bench.stop()
-    text = render(results)
+    text = render(results, bare)
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
