@@ -13,7 +13,10 @@ For each call (``get_airport``, ``post_airport``, ``post_trip``,
   to the first stage below that matches its stack; a stage's share of the
   samples times the CPU per request gives microseconds per request.  Samples
   whose innermost Python frame is the loop itself (uvloop's C code, and
-  waits py-spy cannot tell from work) are shown apart.
+  waits py-spy cannot tell from work) are shown apart;
+- on-CPU time by binary, when ``perf`` is installed: wrk once more with
+  ``perf record`` on the gateway; the kernel's share is the cost of the
+  system calls (sockets on loopback, epoll) and of scheduling.
 
 Printed, and written to ``bench/results/profile-<timestamp>.md``.
 """
@@ -24,6 +27,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -133,7 +137,42 @@ def profile(bench: Bench, call: str) -> tuple:
     )
     bench.wrk(call, CONNS, duration="%ds" % SECONDS)
     spy.wait()
+    if shutil.which("perf"):
+        plain["perf"] = perf_by_binary(bench, call)
     return plain, samples(out.read_text())
+
+
+BINARIES = {
+    "[kernel.kallsyms]": "kernel: system calls (loopback sockets, epoll), scheduling",
+    "libpython3": "the Python interpreter: all Python code",
+    "libpython3.11": "the Python interpreter: all Python code",
+    "loop": "uvloop (C)",
+    "parser": "httptools' parser (C)",
+}
+
+
+def perf_by_binary(bench: Bench, call: str) -> dict:
+    """Shares of on-CPU samples by binary (kernel, libpython, extensions)."""
+    out = bench.workdir / ("perf-%s.data" % call)
+    record = subprocess.Popen(
+        ["perf", "record", "--freq", "999", "--pid", str(bench.gateway.popen.pid),
+         "--output", str(out), "--", "sleep", str(SECONDS)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    bench.wrk(call, CONNS, duration="%ds" % SECONDS)
+    record.wait()
+    report = subprocess.run(
+        ["perf", "report", "--input", str(out), "--sort", "dso", "--stdio"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    shares = {}
+    for line in report.splitlines():
+        match = re.match(r"\s*([\d.]+)%\s+(\S+)", line)
+        if match:
+            name = re.sub(r"\.cpython-\d+.*|\.so.*", "", match.group(2))
+            name = BINARIES.get(name, name)
+            shares[name] = shares.get(name, 0) + float(match.group(1))
+    return shares
 
 
 def render(results: dict, bare: dict) -> str:
@@ -162,6 +201,12 @@ def render(results: dict, bare: dict) -> str:
             lines.append("| %s | %.1f%% | %.0f |"
                          % (name, share * 100, share * plain["cpu_ms"] * 1000))
         lines.append("")
+        if plain.get("perf"):
+            lines += ["| binary (perf, on-CPU samples) | share |", "|---|---:|"]
+            for name, share in sorted(plain["perf"].items(), key=lambda kv: -kv[1]):
+                if share >= 0.5:
+                    lines.append("| %s | %.1f%% |" % (name, share))
+            lines.append("")
     lines.append("load average at end: %.2f %.2f %.2f" % os.getloadavg())
     return "\n".join(lines) + "\n"
 
