@@ -1,5 +1,5 @@
 """Limits: body and head sizes, and bounded requests in flight, on a real
-gateway with a pool of one proxy and room for two waiting requests."""
+gateway with one call in flight and room for two waiting requests."""
 import concurrent.futures
 import json
 import signal
