@@ -117,19 +117,28 @@ class RpcPool:
     async def _connect(self) -> GatewayRpcProxy:
         async with self._connecting:  # one attempt at a time; others wait for it
             if self._proxy is None:
+                opening = self._loop.run_in_executor(None, self._open)
+                # Taken into use when it is open, even if this request is
+                # gone by then: a connection is never left behind unused.
+                opening.add_done_callback(self._opened)
                 try:
-                    proxy = await self._loop.run_in_executor(None, self._open)
+                    await asyncio.shield(opening)
                 except (*BROKER_ERRORS, RuntimeError) as error:
                     raise BrokerUnavailable(str(error)) from None
-                self._fileno = proxy.socket.fileno()
-                self._loop.add_reader(self._fileno, self._on_readable, proxy)
-                self._proxy = proxy
             return self._proxy
 
     def _open(self) -> GatewayRpcProxy:
         return GatewayRpcProxy(
             {"AMQP_URI": self.amqp_uri}, self.timeout, self._loop, **self.proxy_options
         )
+
+    def _opened(self, opening: asyncio.Future):
+        if opening.cancelled() or opening.exception() is not None:
+            return
+        proxy = opening.result()
+        self._fileno = proxy.socket.fileno()
+        self._loop.add_reader(self._fileno, self._on_readable, proxy)
+        self._proxy = proxy
 
     def _on_readable(self, proxy: GatewayRpcProxy):
         try:

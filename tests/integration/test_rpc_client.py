@@ -118,3 +118,24 @@ def test_unreachable_broker_is_broker_unavailable_at_once():
         return time.monotonic() - started
 
     assert run(Nowhere, scenario) < 1
+
+
+def test_request_gone_while_connecting_leaves_the_connection_in_use(stack, vhost):
+    async def scenario(pool):
+        first = asyncio.ensure_future(
+            pool.call("airports_service", "list", CONTEXT))
+        for _ in range(3):
+            await asyncio.sleep(0)  # now waiting for the connection to open
+        first.cancel()
+        for _ in range(50):
+            if pool._proxy is not None:
+                break
+            await asyncio.sleep(0.1)
+        opened = pool._proxy
+        page = await pool.call("airports_service", "list", CONTEXT)
+        return first.cancelled(), opened, pool._proxy, page
+
+    cancelled, opened, used, page = run(vhost, scenario)
+    assert cancelled and opened is not None
+    assert used is opened  # the next call went on the same connection
+    assert "items" in page
