@@ -84,6 +84,14 @@ def render(rows, soak: dict, shed: dict, label: str = "", settings=None) -> str:
                 ms(shed["after"]["p50"]), shed["after"]["rps"],
                 shed["after"]["non_2xx"]),
             ""]
+        times = shed.get("answer_times") or {}
+        if times:
+            out += ["The gateway's own time to answer in those runs (its access "
+                    "log): " + "; ".join(
+                        "%d: %d answers, p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (
+                            status, len(values), values[len(values) // 2],
+                            values[int(len(values) * 0.99)], values[-1])
+                        for status, values in sorted(times.items())) + ".", ""]
     for key, value in (settings or {}).items():
         out.append("- %s: %s" % (key, value))
     return "\n".join(out) + "\n"

@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -196,6 +197,15 @@ class Bench:
         return sum(1 for name, (_, consumers) in self.vhost.queues().items()
                    if name.startswith("rpc.reply") and consumers)
 
+    def answer_times(self, since: int) -> dict:
+        """The gateway's own time to answer, from its access log lines after
+        offset ``since``: sorted milliseconds by status."""
+        times = {}
+        for match in re.finditer(r" (\d{3}) ([\d.]+)ms$", self.gateway.log()[since:],
+                                 re.MULTILINE):
+            times.setdefault(int(match.group(1)), []).append(float(match.group(2)))
+        return {status: sorted(values) for status, values in times.items()}
+
     def rss(self) -> int:
         return rss_kib(self.gateway.popen.pid)
 
@@ -239,11 +249,13 @@ def run(bench: Bench) -> str:
         shed["conns"] = overload
         shed["before"] = bench.wrk("get_airport", 1, duration="2s")
         shed["rss_before"] = bench.rss()
+        log_mark = len(bench.gateway.log())
         shed["run"] = bench.wrk("get_airport", overload)
         shed["rss_after"] = bench.rss()
         # Once more: memory that grew for the connections must not grow again.
         shed["again"] = bench.wrk("get_airport", overload)
         shed["rss_again"] = bench.rss()
+        shed["answer_times"] = bench.answer_times(log_mark)
         shed["after"] = bench.wrk("get_airport", 1, duration="2s")
     load = os.getloadavg()
     return report.render(

@@ -65,7 +65,10 @@ def problem_for(error: Exception) -> Problem:
             break
     else:
         raise error
-    if status >= 500:
+    if status >= 500 and not isinstance(error, Overloaded):
+        # Shed load is no failure: the access log line and the
+        # gateway_rpc_errors_total{error="Overloaded"} count show it, without
+        # a second log line per request exactly when there are most.
         log.warning("rpc failed: %s", error)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
     return Problem(
