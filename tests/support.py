@@ -85,6 +85,7 @@ class RedisDatabase:
     def __init__(self):
         for db in range(1, 16):
             client = redis.Redis(REDIS_HOST, REDIS_PORT, db=db, decode_responses=True)
+            self._free_if_abandoned(client)
             if client.dbsize() == 0 and client.set(self.CLAIM, os.getpid(), nx=True):
                 self.client, self.db = client, db
                 self.uri = "redis://%s:%d/%d" % (REDIS_HOST, REDIS_PORT, db)
@@ -95,6 +96,20 @@ class RedisDatabase:
     def release(self):
         self.client.flushdb()
         self.client.close()
+
+    @classmethod
+    def _free_if_abandoned(cls, client):
+        """Empty a database whose claiming process is gone (a run killed
+        before it could release it), so that it can be claimed again."""
+        claimed_by = client.get(cls.CLAIM)
+        if claimed_by is None or not claimed_by.isdigit():
+            return
+        try:
+            os.kill(int(claimed_by), 0)
+        except ProcessLookupError:
+            client.flushdb()
+        except PermissionError:  # alive, another user's
+            pass
 
 
 class RedisServer:
