@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import RESULTS, Bench
+from bench.run import RESULTS, Bench, stop_cleanly_on_sigterm
 
 # Gateway levers: gateways side by side on one stack, measured in turn.
 GATEWAY_GROUPS = {
@@ -113,6 +113,7 @@ def service_group(variants: dict, calls, conns: int, rounds: int) -> dict:
 
 
 def main() -> None:
+    stop_cleanly_on_sigterm()
     groups = sys.argv[1:] or [*GATEWAY_GROUPS, *SERVICE_GROUPS]
     default_conns = int(os.environ.get("BENCH_EXPERIMENT_CONNS", "32"))
     out = []

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import uvloop
 
-from bench.run import CALLS, RESULTS, Bench
+from bench.run import CALLS, RESULTS, Bench, stop_cleanly_on_sigterm
 from gateway_falcon.rpc import RpcPool
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
@@ -212,6 +212,7 @@ def render(results: dict, bare: dict) -> str:
 
 
 def main() -> None:
+    stop_cleanly_on_sigterm()
     calls = sys.argv[1:] or list(CALLS)
     with tempfile.TemporaryDirectory(prefix="travel-profile-") as workdir:
         bench = Bench(Path(workdir))

@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -274,7 +275,14 @@ def run(bench: Bench) -> str:
     )
 
 
+def stop_cleanly_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so that the stacks started are stopped
+    and their vhost and Redis database released."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+
+
 def main() -> None:
+    stop_cleanly_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
         bench = Bench(Path(workdir))
         try:
