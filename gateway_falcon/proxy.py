@@ -149,6 +149,13 @@ class GatewayRpcProxy(ClusterRpcProxy):
         self.timeout = timeout
         self._reply_listener.loop = loop
         self.start()
+        try:
+            self._set_up(delivery_mode)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _set_up(self, delivery_mode: int):
         connection = self._reply_listener.queue_consumer.connection
         self.amqp = connection.connection
         self.blocked = None  # the broker's reason, while it blocks publishing
@@ -169,7 +176,7 @@ class GatewayRpcProxy(ClusterRpcProxy):
         channel.events["basic_return"].add(self._on_return)
         self._methods = {}
         self._publish_options = {
-            "expiration": timeout,
+            "expiration": self.timeout,
             "delivery_mode": delivery_mode,
             "producer": Producer(channel),
         }
