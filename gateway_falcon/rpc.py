@@ -59,14 +59,13 @@ class RpcPool:
         self.in_flight = 0
         self._waiting = 0
         self._places = None
-        self._connecting = None
+        self._opening = None
         self._proxy = None
         self._fileno = None
 
     async def start(self):
         self._loop = asyncio.get_running_loop()
         self._places = asyncio.Semaphore(self.max_in_flight)
-        self._connecting = asyncio.Lock()
 
     async def stop(self):
         proxy = self._detach(BrokerUnavailable("the gateway is stopping"))
@@ -115,17 +114,18 @@ class RpcPool:
         self.in_flight += 1
 
     async def _connect(self) -> GatewayRpcProxy:
-        async with self._connecting:  # one attempt at a time; others wait for it
-            if self._proxy is None:
-                opening = self._loop.run_in_executor(None, self._open)
-                # Taken into use when it is open, even if this request is
-                # gone by then: a connection is never left behind unused.
-                opening.add_done_callback(self._opened)
-                try:
-                    await asyncio.shield(opening)
-                except (*BROKER_ERRORS, RuntimeError) as error:
-                    raise BrokerUnavailable(str(error)) from None
-            return self._proxy
+        if self._opening is None:  # one attempt at a time; all calls wait for it
+            self._opening = self._loop.run_in_executor(None, self._open)
+            # Taken into use when it is open, even if every request waiting
+            # for it is gone by then: a connection is never left unused.
+            self._opening.add_done_callback(self._opened)
+        try:
+            await asyncio.shield(self._opening)
+        except (*BROKER_ERRORS, RuntimeError) as error:
+            raise BrokerUnavailable(str(error)) from None
+        if self._proxy is None:
+            raise BrokerUnavailable("the connection closed as it opened")
+        return self._proxy
 
     def _open(self) -> GatewayRpcProxy:
         return GatewayRpcProxy(
@@ -133,6 +133,7 @@ class RpcPool:
         )
 
     def _opened(self, opening: asyncio.Future):
+        self._opening = None
         if opening.cancelled() or opening.exception() is not None:
             return
         proxy = opening.result()

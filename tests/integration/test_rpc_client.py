@@ -121,21 +121,24 @@ def test_unreachable_broker_is_broker_unavailable_at_once():
 
 
 def test_request_gone_while_connecting_leaves_the_connection_in_use(stack, vhost):
+    """One connection is opened for all the calls that wait for it, and used
+    even though the call that asked for it first is gone."""
     async def scenario(pool):
-        first = asyncio.ensure_future(
-            pool.call("airports_service", "list", CONTEXT))
+        opened = []
+        open_one = pool._open
+        pool._open = lambda: opened.append(open_one()) or opened[-1]
+        first = asyncio.ensure_future(pool.call("airports_service", "list", CONTEXT))
         for _ in range(3):
             await asyncio.sleep(0)  # now waiting for the connection to open
+        others = [asyncio.ensure_future(pool.call("airports_service", "list", CONTEXT))
+                  for _ in range(4)]
+        await asyncio.sleep(0)
         first.cancel()
-        for _ in range(50):
-            if pool._proxy is not None:
-                break
-            await asyncio.sleep(0.1)
-        opened = pool._proxy
+        pages = await asyncio.gather(*others)
         page = await pool.call("airports_service", "list", CONTEXT)
-        return first.cancelled(), opened, pool._proxy, page
+        return first.cancelled(), opened, pool._proxy, pages + [page]
 
-    cancelled, opened, used, page = run(vhost, scenario)
-    assert cancelled and opened is not None
-    assert used is opened  # the next call went on the same connection
-    assert "items" in page
+    cancelled, opened, used, pages = run(vhost, scenario)
+    assert cancelled
+    assert opened == [used]  # one connection, the one every call went on
+    assert all("items" in page for page in pages)
