@@ -49,8 +49,10 @@ def outage(load, stop, start, pause=3.0) -> dict:
     during = load.since(down)
     start()
     back = time.monotonic()
+    # Recovered when the first normal answer came back; requests sent before
+    # that may still fail (the two services reconnect one after the other).
     recovered = wait_until(
-        lambda: next((t for t, s, _ in load.since(back) if s == 201), None),
+        lambda: next((t + d for t, s, d in load.since(back) if s == 201), None),
         RECOVERY_LIMIT + 5, interval=0.1, what="normal answers again")
     time.sleep(1)  # and they stay normal
     after = load.since(recovered)
