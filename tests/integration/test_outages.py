@@ -96,9 +96,9 @@ def test_redis_stop_and_back(redis_server, trip_load, outage_stack):
 
 
 def test_broker_memory_alarm_and_back(node, trip_load):
-    """A resource alarm: RabbitMQ blocks publishing connections and tells them
-    (connection.blocked).  New requests get fast 503s; only those already
-    handed over when it struck may wait for RPC_TIMEOUT (504)."""
+    """A resource alarm: RabbitMQ blocks a connection when it next publishes,
+    and tells it (connection.blocked).  The calls handed over by then wait
+    for RPC_TIMEOUT (504); from then on, requests get fast 503s."""
 
     def alarm():
         node.ctl("set_vm_memory_high_watermark", "absolute", "1")
@@ -107,7 +107,7 @@ def test_broker_memory_alarm_and_back(node, trip_load):
         node.ctl("set_vm_memory_high_watermark", "0.4")
 
     with LoadLoop(trip_load, threads=4) as load:
-        seen = outage(load, alarm, clear)
+        seen = outage(load, alarm, clear, pause=3 * RPC_TIMEOUT)
     failures = [(s, d) for _, s, d in seen["during"] if s != 201]
     assert {s for s, _ in failures} <= {503, 504}
     assert max(d for s, d in failures if s == 503) < 0.5
