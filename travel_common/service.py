@@ -51,7 +51,17 @@ RECONNECT_INTERVAL = 1.0  # seconds between attempts to reach a lost broker
 
 class PromptQueueConsumer(QueueConsumer):
     """nameko's queue consumer, retrying a lost broker every second instead of
-    kombu's growing back-off (2 s, 4 s, 6 s... up to 30 s between attempts)."""
+    kombu's growing back-off (2 s, 4 s, 6 s... up to 30 s between attempts),
+    and surviving an ack on a connection that just broke."""
+
+    def ack_message(self, message):
+        # nameko ignores only py-amqp's ConnectionError here; a socket error
+        # (broken pipe, reset) escapes and kills the service's container.
+        # Either way the broker takes the message back with the connection.
+        try:
+            super().ack_message(message)
+        except BROKER_ERRORS as error:
+            log.warning("could not ack a message, the broker is unreachable: %s", error)
 
     @contextmanager
     def establish_connection(self):
