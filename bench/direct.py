@@ -16,11 +16,7 @@ import uuid
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
-
-def percentile(ordered: list, fraction: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+from bench.report import percentile
 
 
 def worker(uri, calls, offset, start, stop, latencies, failures):

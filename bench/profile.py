@@ -24,7 +24,6 @@ Printed, and written to ``bench/results/profile-<timestamp>.md``.
 import asyncio
 import collections
 import datetime
-import json
 import os
 import re
 import shutil
@@ -93,8 +92,7 @@ def samples(raw: str) -> collections.Counter:
 
 def rpc_alone(bench: Bench, call: str) -> float:
     """CPU ms per call of ``RpcPool.call`` alone, CONNS calls at once."""
-    with open(bench.files["rpc", call]) as lines:
-        calls = [json.loads(line) for line in lines if line.strip()]
+    calls = bench.rpc_calls[call]
     context = {"request_id": "profile"}
 
     async def run() -> float:

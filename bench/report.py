@@ -21,6 +21,13 @@ def parse(output: str) -> dict:
     return result
 
 
+def percentile(ordered: list, fraction: float) -> float:
+    """The value at ``fraction`` of a sorted list (0 for an empty one)."""
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
 def ms(us: float) -> str:
     return "%.1f" % (us / 1000) if us >= 10000 else "%.2f" % (us / 1000)
 
@@ -89,8 +96,8 @@ def render(rows, soak: dict, shed: dict, label: str = "", settings=None) -> str:
             out += ["The gateway's own time to answer in those runs (its access "
                     "log): " + "; ".join(
                         "%d: %d answers, p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (
-                            status, len(values), values[len(values) // 2],
-                            values[int(len(values) * 0.99)], values[-1])
+                            status, len(values), percentile(values, 0.50),
+                            percentile(values, 0.99), values[-1])
                         for status, values in sorted(times.items())) + ".", ""]
     for key, value in (settings or {}).items():
         out.append("- %s: %s" % (key, value))

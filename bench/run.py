@@ -148,6 +148,7 @@ class Bench:
             "post_trip": [["trips_service", "create", pair, {}] for pair in pairs],
             "list_airports": [["airports_service", "list", [], {"limit": 20}]],
         }
+        self.rpc_calls = rpc
         self.files = {}
         for kind, table in (("http", http), ("rpc", rpc)):
             for name, lines in table.items():
