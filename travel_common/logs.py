@@ -4,12 +4,15 @@ The request id of the HTTP request being served lives in a context variable;
 ``RequestIdFilter`` copies it onto every log record so that formatters can
 print it.  ``make_formatter`` gives either the text or the JSON line format,
 chosen by ``LOG_FORMAT``; both the gateway's uvicorn log config and the
-services' nameko ``LOGGING`` key build their formatter through it.
+services' nameko ``LOGGING`` key build their formatter through it.  Either
+format masks the password of every URI in a line (``mask_secrets``), whoever
+wrote it: nameko, kombu and redis-py put connection URIs in their messages.
 """
 
 import contextvars
 import json
 import logging
+import re
 import time
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -17,6 +20,16 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+# scheme://user:password@ (the user may be empty: redis://:password@host)
+_URI_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@\s/]*@", re.IGNORECASE)
+MASK = "****"
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with the password of every URI in it replaced by ``****``."""
+    return _URI_PASSWORD.sub(r"\1:%s@" % MASK, text)
+
 
 # Attributes every LogRecord has; anything else was passed with ``extra=``.
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
@@ -32,6 +45,11 @@ class RequestIdFilter(logging.Filter):
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -51,7 +69,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return mask_secrets(json.dumps(entry, default=str))
 
 
 def make_formatter(log_format: str = "text") -> logging.Formatter:
@@ -60,7 +78,7 @@ def make_formatter(log_format: str = "text") -> logging.Formatter:
         return JsonFormatter()
     if log_format != "text":
         raise ValueError("LOG_FORMAT must be 'text' or 'json', not %r" % log_format)
-    return logging.Formatter(TEXT_FORMAT)
+    return TextFormatter(TEXT_FORMAT)
 
 
 def logging_config(log_format: str = "text", level: str = "INFO") -> dict:
