@@ -84,6 +84,9 @@ class TripsService:
 
     @rpc
     def create(self, airport_from, airport_to, idempotency_key=None):
+        """Owe the trip's undo, reserve its airports, store it (dropping the
+        debt).  A create that fails knowingly undoes its reservation itself;
+        one cut short is undone by ``settle_owed_steps`` after its deadline."""
         fields = load_or_invalid(
             trip_schema, {"airport_from": airport_from, "airport_to": airport_to}
         )
@@ -95,7 +98,7 @@ class TripsService:
             return trip_schema.dump(opened.record)
         trip_id = opened.trip_id
         try:
-            self._reserve(fields, trip_id)
+            self._reserve(fields, airport_ids, trip_id)
         except Exception:
             self._abandon(Step(trip_id, UNDO, airport_ids))
             raise
@@ -151,14 +154,13 @@ class TripsService:
                 log.warning("owed steps not looked at: the data store is unavailable")
                 return
             for step in steps:
-                if not self._release(step):
+                if not self._release(step, logging.WARNING):
                     return
                 log.info("trip %s: settled its owed %s", step.trip_id, step.state)
             if len(steps) < STEPS_PER_ROUND:
                 return
 
-    def _reserve(self, fields, trip_id):
-        airport_ids = [fields[name] for name in AIRPORT_FIELDS]
+    def _reserve(self, fields, airport_ids, trip_id):
         try:
             missing = self._call_airports("reserve", airport_ids, trip_id)
         except Released:  # undone meanwhile: this trip id is spent
@@ -182,13 +184,15 @@ class TripsService:
             return
         self._release(step)
 
-    def _release(self, step: Step) -> bool:
-        """Release the step's airports and drop the step; False if still owed."""
+    def _release(self, step: Step, level=logging.INFO) -> bool:
+        """Release the step's airports and drop the step; False if still owed
+        (logged at ``level``)."""
         try:
             self._call_airports("release", step.airport_ids, step.trip_id)
             self.store.settle(step)
         except Exception as error:  # noqa: BLE001 - whatever it is, retried later
-            log.warning(
+            log.log(
+                level,
                 "trip %s: release of its airports (%s) still owed: %s",
                 step.trip_id,
                 step.state,
@@ -201,9 +205,9 @@ class TripsService:
         return None if self.deadline is None else float(self.deadline)
 
     def _call_airports(self, method, *args):
-        timeout = AIRPORTS_CALL_TIMEOUT
-        if self.deadline is not None:
-            timeout = max(0.1, min(timeout, float(self.deadline) - time.time()))
+        timeout, deadline = AIRPORTS_CALL_TIMEOUT, self._deadline()
+        if deadline is not None:
+            timeout = max(0.1, min(timeout, deadline - time.time()))
         try:
             with eventlet.Timeout(timeout):
                 return getattr(self.airports, method)(*args)
