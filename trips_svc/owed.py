@@ -69,11 +69,13 @@ a trip that has a step" holds through any fault, each script being atomic:
    to neither; an airport is not deleted while its set has members.  So a
    stored trip's airports exist.
 
-The tombstones outlive any held call by far (a day); within that, a trip id
-is never reused.  Steps survive restarts of the services (they are in Redis);
-the reconciler repairs what an instance left half done within
-``OWED_STEPS_INTERVAL`` of the services and Redis being reachable again (or
-of ``until``, for a create cut short).
+Tombstones are kept a day, far longer than a call can be held (a call
+carries its caller's deadline, seconds away).  Steps survive restarts of the
+services (they are in Redis).  A step is due at ``until``, or
+``OWED_STEP_RETRY`` seconds after the last attempt at it, and each instance
+looks every ``OWED_STEPS_INTERVAL`` seconds: once the services and Redis are
+reachable again, what a fault left half done is repaired within about the
+sum of the two.
 """
 
 import json
