@@ -1,18 +1,22 @@
 """The airports service: airports by id, and which trips use them."""
 
-from airports_svc.storage import AirportStore
+from airports_svc.storage import PREFIX, Airports
 from schemas import AirportPageQuery, AirportSchema
 from travel_common.metrics import RpcMetrics
-from travel_common.service import RequestLog, load_or_invalid, rpc
+from travel_common.service import RecordStore, RequestLog, load_or_invalid, rpc
 
 airport_schema = AirportSchema()
 page_query = AirportPageQuery()
 
 
+class AirportStore(RecordStore):
+    repository_class = Airports
+
+
 class AirportsService:
     name = "airports_service"
 
-    store = AirportStore(prefix="airports")
+    store = AirportStore(prefix=PREFIX)
     request_log = RequestLog()
     metrics = RpcMetrics()
 
@@ -39,11 +43,15 @@ class AirportsService:
 
     @rpc
     def reserve(self, airport_ids, trip_id):
-        """Mark the airports as used by a trip; returns the ids that don't exist."""
+        """Mark the airports as used by a trip; returns the ids that don't exist.
+
+        ``Released`` for a trip id that was released: a late call adds nothing.
+        """
         return self.store.reserve(airport_ids, trip_id)
 
     @rpc
     def release(self, airport_ids, trip_id):
+        """The airports are no longer used by the trip; idempotent."""
         self.store.release(airport_ids, trip_id)
 
     @rpc

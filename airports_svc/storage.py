@@ -1,52 +1,82 @@
-"""Airports in Redis, with the set of trips that use each one."""
+"""Airports in Redis, with the set of trips that use each one.
 
+Besides the records (see ``travel_common.records``), under ``airports:``:
+
+- ``refs:<airport id>``   set of the ids of the trips that use the airport
+- ``released:<trip id>``  a trip id that was released: it is never reserved
+  again, so that a ``reserve`` that arrives late (held by a frozen instance
+  until after the trips service gave up on it and released it) adds nothing.
+  Kept for ``RELEASED_TTL``, far longer than a call can be held.
+"""
+
+from travel_common.errors import Released
 from travel_common.records import Records, store_errors
-from travel_common.service import RecordStore
 
-# KEYS: the airports' records, then their reference sets; ARGV: trip id.
-# Adds the trip to every airport's set, or to none if one of them is missing;
-# returns the ids (positions) of the missing ones.
+PREFIX = "airports"
+RELEASED_TTL = 24 * 3600  # seconds; as long as a client's idempotency key
+
+# KEYS: released, the airports' records, then their reference sets; ARGV: trip
+# id.  Adds the trip to every airport's set, or to none if one of them is
+# missing; returns the positions of the missing ones, or -1 if the trip id was
+# released already.
 RESERVE = """
-local n = #KEYS / 2
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local n = (#KEYS - 1) / 2
 local missing = {}
-for i = 1, n do
-  if redis.call('EXISTS', KEYS[i]) == 0 then table.insert(missing, i) end
+for i = 2, n + 1 do
+  if redis.call('EXISTS', KEYS[i]) == 0 then table.insert(missing, i - 1) end
 end
 if #missing == 0 then
-  for i = n + 1, #KEYS do redis.call('SADD', KEYS[i], ARGV[1]) end
+  for i = n + 2, #KEYS do redis.call('SADD', KEYS[i], ARGV[1]) end
 end
 return missing
 """
+
+# KEYS: released, reference sets; ARGV: trip id, ttl.
+RELEASE = """
+for i = 2, #KEYS do redis.call('SREM', KEYS[i], ARGV[1]) end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
+"""
+
+
+def refs_key(airport_id: str) -> str:
+    return "refs:" + airport_id
+
+
+def released_key(trip_id: str) -> str:
+    return "released:" + trip_id
 
 
 class Airports(Records):
     def __init__(self, client, prefix):
         super().__init__(client, prefix)
         self._reserve = client.register_script(RESERVE)
-
-    def refs_key(self, airport_id: str) -> str:
-        return "refs:" + airport_id
+        self._release = client.register_script(RELEASE)
 
     def delete(self, airport_id: str) -> None:
-        super().delete(airport_id, guard=self.refs_key(airport_id))
+        super().delete(airport_id, guard=refs_key(airport_id))
 
     def reserve(self, airport_ids: list, trip_id: str) -> list:
-        """Mark the airports as used by ``trip_id``; return the missing ones."""
+        """Mark the airports as used by ``trip_id``; return the missing ones.
+
+        ``Released`` if ``trip_id`` was released before: nothing is marked.
+        """
         with store_errors():
             missing = self._reserve(
-                keys=[self.key("rec", a) for a in airport_ids]
-                + [self.key(self.refs_key(a)) for a in airport_ids],
+                keys=[self.key(released_key(trip_id))]
+                + [self.key("rec", a) for a in airport_ids]
+                + [self.key(refs_key(a)) for a in airport_ids],
                 args=[trip_id],
             )
+        if missing == -1:
+            raise Released()
         return [airport_ids[position - 1] for position in missing]
 
     def release(self, airport_ids: list, trip_id: str) -> None:
+        """The airports are no longer used by ``trip_id``, nor ever will be."""
         with store_errors():
-            pipe = self.client.pipeline()
-            for airport_id in airport_ids:
-                pipe.srem(self.key(self.refs_key(airport_id)), trip_id)
-            pipe.execute()
-
-
-class AirportStore(RecordStore):
-    repository_class = Airports
+            self._release(
+                keys=[self.key(released_key(trip_id))]
+                + [self.key(refs_key(a)) for a in airport_ids],
+                args=[trip_id, RELEASED_TTL],
+            )

@@ -63,3 +63,17 @@ class DeadlineExceeded(TravelError):
     """The caller's deadline passed before the call could start; it was not run."""
 
     detail = "The request was not carried out: its caller stopped waiting."
+
+
+@deserialize_to_instance
+class Interrupted(TravelError):
+    """A create gave way to a concurrent change (its undoing); nothing was stored."""
+
+    detail = "The request was interrupted and nothing was stored; retry it."
+
+
+@deserialize_to_instance
+class Released(TravelError):
+    """The trip id was released: it can never be reserved again."""
+
+    detail = "This trip was released; it cannot be reserved again."

@@ -11,6 +11,7 @@ import logging
 import time
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ class RpcMetrics(DependencyProvider):
         worker_ctx.metrics_started = time.perf_counter()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
+        if not isinstance(worker_ctx.entrypoint, Rpc):
+            return  # a timer's round is no call
         elapsed = time.perf_counter() - worker_ctx.metrics_started
         service, method = worker_ctx.service_name, worker_ctx.entrypoint.method_name
         key = (service, method)

@@ -31,11 +31,6 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return {ARGV[1], ARGV[2], false}
 """
 
-# KEYS: idem. Drops a claim that never got a body.
-RELEASE_CLAIM = """
-if redis.call('HEXISTS', KEYS[1], 'body') == 0 then redis.call('DEL', KEYS[1]) end
-"""
-
 # KEYS: rec, seq, idem (or ''), indexes...; ARGV: id, body, field, value, ...
 STORE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -74,20 +69,18 @@ class Records:
         self.client = client
         self.prefix = prefix
         self._claim = client.register_script(CLAIM)
-        self._release_claim = client.register_script(RELEASE_CLAIM)
         self._store = client.register_script(STORE)
         self._delete = client.register_script(DELETE)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix,) + parts)
 
-    def create(self, fields: dict, indexes=(), idempotency_key=None, prepare=None):
+    def create(self, fields: dict, indexes=(), idempotency_key=None):
         """Store a new record made of ``fields``; return it with its ``id``.
 
         With an ``idempotency_key``, a create that already ran for that key
         returns the first one's record instead (and the same key with other
-        fields is an ``IdempotencyConflict``).  ``prepare(record_id)`` runs
-        before the record is stored, and may refuse it by raising.
+        fields is an ``IdempotencyConflict``).
         """
         record_id = new_id()
         idem = ""
@@ -104,14 +97,6 @@ class Records:
             if body:
                 return json.loads(body)
         record = {"id": record_id, **fields}
-        if prepare is not None:
-            try:
-                prepare(record_id)
-            except Exception:
-                if idem:
-                    with store_errors():
-                        self._release_claim(keys=[idem])
-                raise
         flat = [item for pair in fields.items() for item in pair]
         with store_errors():
             self._store(

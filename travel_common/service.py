@@ -136,13 +136,15 @@ class ServiceRpcProxy(RpcProxy):
 
 
 class RequestLog(DependencyProvider):
-    """Request id in every log line of a call, and one line per call."""
+    """Request id in every log line of a call, and one line per RPC call."""
 
     def worker_setup(self, worker_ctx):
         request_id_var.set(worker_ctx.data.get("request_id", "-"))
         worker_ctx.started = time.perf_counter()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
+        if not isinstance(worker_ctx.entrypoint, Rpc):
+            return  # a timer's round: it logs what it does itself
         elapsed = (time.perf_counter() - worker_ctx.started) * 1000
         outcome = "ok"
         if exc_info is not None:

@@ -4,57 +4,109 @@ The airports service keeps, for each airport, the set of trips that use it:
 a trip is only stored once both its airports have it in their set
 (``reserve``, atomic on the airports' side), and leaves those sets when it
 is deleted.  So an airport still used by a trip cannot be deleted, and a trip
-never points at an airport that isn't there.
+never points at an airport that isn't there.  A step the trips service still
+owes the airports (a ``release`` after a failed create or a delete) is kept
+in Redis and retried by every instance's ``settle_owed_steps`` until it is
+done: see ``trips_svc.owed`` for how that keeps both stores consistent.
 """
 
+import logging
+import time
+
 import eventlet
+from nameko.contextdata import ContextDataProvider
 from nameko.exceptions import UnknownService
 
 from schemas import TripPageQuery, TripSchema
 from travel_common.broker import BROKER_ERRORS
-from travel_common.errors import DependencyUnavailable, Invalid
+from travel_common.errors import (
+    DeadlineExceeded,
+    DependencyUnavailable,
+    Interrupted,
+    Invalid,
+    Released,
+    StoreUnavailable,
+)
 from travel_common.metrics import RpcMetrics
-from travel_common.service import RequestLog, ServiceRpcProxy, load_or_invalid, rpc
-from trips_svc.storage import TripStore
+from travel_common.service import (
+    RecordStore,
+    RequestLog,
+    ServiceRpcProxy,
+    load_or_invalid,
+    rpc,
+)
+from travel_common.timer import every
+from trips_svc.owed import CREATE_TIME_LIMIT, STEP_RETRY, UNDO, Step
+from trips_svc.storage import PREFIX, Trips
+
+log = logging.getLogger(__name__)
 
 trip_schema = TripSchema()
 page_query = TripPageQuery()
 
 AIRPORT_FIELDS = ("airport_from", "airport_to")
 # nameko's service-to-service calls wait forever by themselves; a call whose
-# only instance died with it would hold a worker for good.
+# only instance died with it would hold a worker for good.  A call made for a
+# caller waits no longer than the caller does.
 AIRPORTS_CALL_TIMEOUT = 10
+STEPS_PER_ROUND = 100
+
+
+class CallDeadline(ContextDataProvider):
+    """When the caller stops waiting (epoch seconds, context data), or None."""
+
+    context_key = "deadline"
+
+
+class TripStore(RecordStore):
+    """The trips, with the timings of their owed steps from the config
+    (``OWED_STEP_RETRY``, ``CREATE_TIME_LIMIT``: see ``trips_svc.owed``)."""
+
+    repository_class = Trips
+
+    def start(self):
+        super().start()
+        config = self.container.config
+        self.repository.step_retry = float(config.get("OWED_STEP_RETRY", STEP_RETRY))
+        self.repository.create_time_limit = float(
+            config.get("CREATE_TIME_LIMIT", CREATE_TIME_LIMIT)
+        )
 
 
 class TripsService:
     name = "trips_service"
 
-    store = TripStore(prefix="trips")
+    store = TripStore(prefix=PREFIX)
     airports = ServiceRpcProxy("airports_service")
+    deadline = CallDeadline()
     request_log = RequestLog()
     metrics = RpcMetrics()
 
     @rpc
     def create(self, airport_from, airport_to, idempotency_key=None):
+        """Owe the trip's undo, reserve its airports, store it (dropping the
+        debt).  A create that fails knowingly undoes its reservation itself;
+        one cut short is undone by ``settle_owed_steps`` after its deadline."""
         fields = load_or_invalid(
             trip_schema, {"airport_from": airport_from, "airport_to": airport_to}
         )
         airport_ids = [fields[name] for name in AIRPORT_FIELDS]
-
-        def reserve_airports(trip_id):
-            missing = self._call_airports("reserve", airport_ids, trip_id)
-            if missing:
-                raise Invalid(
-                    {
-                        name: ["Airport not found."]
-                        for name in AIRPORT_FIELDS
-                        if fields[name] in missing
-                    }
-                )
-
-        record = self.store.create_trip(
-            fields, idempotency_key=idempotency_key, prepare=reserve_airports
+        opened = self.store.open_create(
+            fields, airport_ids, idempotency_key, self._deadline()
         )
+        if opened.record is not None:
+            return trip_schema.dump(opened.record)
+        trip_id = opened.trip_id
+        try:
+            self._reserve(fields, airport_ids, trip_id)
+        except Exception:
+            self._abandon(Step(trip_id, UNDO, airport_ids))
+            raise
+        try:
+            record = self.store.finish_trip(trip_id, fields, idempotency_key)
+        except DeadlineExceeded:  # the step is 'undo' now, and ours to release
+            self._release(Step(trip_id, UNDO, airport_ids))
+            raise
         return trip_schema.dump(record)
 
     @rpc
@@ -63,9 +115,11 @@ class TripsService:
 
     @rpc
     def delete(self, trip_id):
+        """Delete the trip, then release its airports.  The delete stands even
+        if the release fails: it is owed, and done by ``settle_owed_steps``."""
         trip = self.store.get(trip_id)
-        self.store.delete_trip(trip)
-        self._call_airports("release", [trip[name] for name in AIRPORT_FIELDS], trip_id)
+        airport_ids = [trip[name] for name in AIRPORT_FIELDS]
+        self._release(self.store.delete_trip(trip, airport_ids))
 
     @rpc
     def list(self, airport=None, limit=20, cursor=None):
@@ -86,9 +140,76 @@ class TripsService:
         """Answers while this instance can reach Redis."""
         return {"redis": self.store.ping()}
 
-    def _call_airports(self, method, *args):
+    @every("OWED_STEPS_INTERVAL", 2, eager=True)
+    def settle_owed_steps(self):
+        """Release what interrupted creates and deletes still owe the airports.
+
+        Stops at the first failure: the airports service or Redis is
+        unreachable, and the next round tries again.
+        """
+        while True:
+            try:
+                steps = self.store.take_due(STEPS_PER_ROUND)
+            except StoreUnavailable:
+                log.warning("owed steps not looked at: the data store is unavailable")
+                return
+            for step in steps:
+                if not self._release(step, logging.WARNING):
+                    return
+                log.info("trip %s: settled its owed %s", step.trip_id, step.state)
+            if len(steps) < STEPS_PER_ROUND:
+                return
+
+    def _reserve(self, fields, airport_ids, trip_id):
         try:
-            with eventlet.Timeout(AIRPORTS_CALL_TIMEOUT):
+            missing = self._call_airports("reserve", airport_ids, trip_id)
+        except Released:  # undone meanwhile: this trip id is spent
+            raise Interrupted() from None
+        if missing:
+            raise Invalid(
+                {
+                    name: ["Airport not found."]
+                    for name in AIRPORT_FIELDS
+                    if fields[name] in missing
+                }
+            )
+
+    def _abandon(self, step: Step):
+        """A create that will not store its trip undoes its reservation."""
+        try:
+            if not self.store.abandon(step.trip_id):
+                return  # stored or undone by another call meanwhile
+        except StoreUnavailable:
+            log.warning("trip %s: create failed; undone when it expires", step.trip_id)
+            return
+        self._release(step)
+
+    def _release(self, step: Step, level=logging.INFO) -> bool:
+        """Release the step's airports and drop the step; False if still owed
+        (logged at ``level``)."""
+        try:
+            self._call_airports("release", step.airport_ids, step.trip_id)
+            self.store.settle(step)
+        except Exception as error:  # noqa: BLE001 - whatever it is, retried later
+            log.log(
+                level,
+                "trip %s: release of its airports (%s) still owed: %s",
+                step.trip_id,
+                step.state,
+                getattr(error, "detail", None) or type(error).__name__,
+            )
+            return False
+        return True
+
+    def _deadline(self) -> float | None:
+        return None if self.deadline is None else float(self.deadline)
+
+    def _call_airports(self, method, *args):
+        timeout, deadline = AIRPORTS_CALL_TIMEOUT, self._deadline()
+        if deadline is not None:
+            timeout = max(0.1, min(timeout, deadline - time.time()))
+        try:
+            with eventlet.Timeout(timeout):
                 return getattr(self.airports, method)(*args)
         except (UnknownService, eventlet.Timeout, *BROKER_ERRORS):
             raise DependencyUnavailable() from None

@@ -1,7 +1,12 @@
-"""Trips in Redis, indexed by the airports they connect."""
+"""Trips in Redis, indexed by the airports they connect.
 
-from travel_common.records import Records
-from travel_common.service import RecordStore
+Creates and deletes go through ``OwingTrips`` (``trips_svc.owed``), which
+keeps, beside each trip, the step it still owes the airports service.
+"""
+
+from trips_svc.owed import OwingTrips, Step
+
+PREFIX = "trips"
 
 
 def airport_index(airport_id: str) -> str:
@@ -12,21 +17,15 @@ def trip_indexes(trip: dict) -> list:
     return [airport_index(trip["airport_from"]), airport_index(trip["airport_to"])]
 
 
-class Trips(Records):
-    def create_trip(self, fields: dict, idempotency_key=None, prepare=None) -> dict:
-        return self.create(
-            fields,
-            indexes=trip_indexes(fields),
-            idempotency_key=idempotency_key,
-            prepare=prepare,
+class Trips(OwingTrips):
+    def finish_trip(self, trip_id: str, fields: dict, idempotency_key=None) -> dict:
+        return self.finish_create(
+            trip_id, fields, trip_indexes(fields), idempotency_key=idempotency_key
         )
 
-    def delete_trip(self, trip: dict) -> None:
-        self.delete(trip["id"], indexes=trip_indexes(trip))
+    def delete_trip(self, trip: dict, airport_ids: list) -> Step:
+        return self.delete_owing(trip["id"], airport_ids, trip_indexes(trip))
 
     def page_for_airport(self, airport_id, limit, cursor=None) -> dict:
         return self.page(limit, cursor, index=airport_index(airport_id))
 
-
-class TripStore(RecordStore):
-    repository_class = Trips

@@ -69,3 +69,28 @@ def test_concurrent_retries_create_one_record(http, stack):
         responses = list(pool.map(send, range(16)))
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
+
+
+def test_concurrent_trip_retries_create_one_trip(http, stack, redis_db):
+    """Concurrent retries of one trip create share its trip id: one trip, and
+    no step left owed to the airports service."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = http.post("/airport", json={"airport": "A"}).json()["id"]
+    b = http.post("/airport", json={"airport": "B"}).json()["id"]
+    key = "race-" + uuid.uuid4().hex
+
+    def send(_):
+        return requests.post(stack.url + "/trip", timeout=30,
+                             json={"airport_from": a, "airport_to": b},
+                             headers={"Idempotency-Key": key})
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(send, range(16)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert http.get("/trips", params={"airport": a}).json()["items"] == [
+        responses[0].json()]
+    trip_id = responses[0].json()["id"]
+    assert redis_db.client.smembers("airports:refs:" + a) == {trip_id}
+    assert not redis_db.client.exists("trips:owed:" + trip_id)

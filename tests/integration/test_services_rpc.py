@@ -1,7 +1,13 @@
 """Each service over real RPC: the records, and the errors as real types."""
 import pytest
 
-from travel_common.errors import IdempotencyConflict, InUse, Invalid, NotFound
+from travel_common.errors import (
+    IdempotencyConflict,
+    InUse,
+    Invalid,
+    NotFound,
+    Released,
+)
 from travel_common.ids import is_id
 
 
@@ -56,6 +62,17 @@ def test_airport_used_by_trip_cannot_be_deleted(rpc):
     rpc.trips_service.delete(trip["id"])
     rpc.airports_service.delete(a["id"])
     rpc.airports_service.delete(b["id"])
+
+
+def test_released_trip_id_is_never_reserved_again(rpc):
+    """A reserve that arrives after its trip was released adds nothing."""
+    a = rpc.airports_service.create(airport="A")
+    b = rpc.airports_service.create(airport="B")
+    trip_id = "e" * 32
+    rpc.airports_service.release([a["id"], b["id"]], trip_id)
+    with pytest.raises(Released):
+        rpc.airports_service.reserve([a["id"], b["id"]], trip_id)
+    rpc.airports_service.delete(a["id"])  # not referenced
 
 
 def test_trips_listed_per_airport(rpc):

@@ -31,32 +31,6 @@ def test_idempotent_create(records):
     assert records.page(10)["items"] == [first]
 
 
-def test_refused_prepare_releases_the_key(records):
-    def refuse(record_id):
-        raise NotFound()
-
-    with pytest.raises(NotFound):
-        records.create({"airport": "A"}, idempotency_key="auto:1", prepare=refuse)
-    assert records.page(10)["items"] == []
-    assert records.create({"airport": "A"}, idempotency_key="auto:1")["airport"] == "A"
-
-
-def test_redelivered_create_reuses_the_claimed_id(records):
-    """A create that died after claiming its key finishes with the same id."""
-    seen = []
-
-    def die_once(record_id):
-        seen.append(record_id)
-        if len(seen) == 1:
-            raise SystemExit  # the instance dies (kill -9): the claim stays
-
-    with pytest.raises(SystemExit):
-        records.create({"airport": "A"}, idempotency_key="auto:2", prepare=die_once)
-    record = records.create({"airport": "A"}, idempotency_key="auto:2",
-                            prepare=die_once)
-    assert seen == [record["id"], record["id"]]
-
-
 def test_delete_with_guard(records, redis_db):
     record = records.create({"airport": "A"})
     redis_db.client.sadd(records.key("refs"), "trip")
