@@ -73,9 +73,8 @@ def _host_port(netloc: str, default_port: int, variable: str) -> tuple:
     try:
         parsed = urllib.parse.urlsplit("//" + hostport)
         return (parsed.hostname or "localhost", parsed.port or default_port)
-    except ValueError:
-        raise BadUri("%s has a host or port that isn't valid: %r"
-                     % (variable, hostport)) from None
+    except ValueError:  # not echoed: a badly quoted password may be in it
+        raise BadUri("%s has a host or port that isn't valid" % variable) from None
 
 
 def _is_local(host: str) -> bool:
