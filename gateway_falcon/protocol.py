@@ -125,8 +125,23 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._timer.cancel()
             self._timer = None
 
+    def _waiting_for_us(self) -> bool:
+        """The request being received waits for the server, not the client:
+        reading is paused (pipelined requests queued, or a body the
+        application hasn't taken yet), or an earlier request is still being
+        answered (an answer now would come before its own)."""
+        if self.flow.read_paused or self.pipeline:
+            return True
+        earlier = self.cycle  # while a head comes: the request before it
+        answering = earlier is not None and not earlier.response_complete
+        return self._head_begun and answering
+
     def _timed_out(self) -> None:
         self._timer = None
+        if self._waiting_for_us():  # the client is not late: wait again
+            seconds = self.body_timeout if self._in_body else self.head_timeout
+            self._timer = self.loop.call_later(seconds, self._timed_out)
+            return
         if self._in_body:
             cycle = self.cycle
             if cycle.response_started:  # too late to answer: close after it

@@ -44,15 +44,17 @@ class Transport(asyncio.Transport):
         pass
 
 
-async def exchange(data: bytes) -> tuple:
+async def exchange(data: bytes, app_seconds: float = 0.0) -> tuple:
     """Feed ``data`` to a new connection, wait past the timeouts; what the
-    transport got and what the application received."""
+    transport got and what the application received (it answers each
+    request after ``app_seconds``)."""
     received = []
 
     async def app(scope, receive, send):
         received.append(await receive())
         while received[-1].get("more_body"):  # read the whole body
             received.append(await receive())
+        await asyncio.sleep(app_seconds)
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -62,7 +64,7 @@ async def exchange(data: bytes) -> tuple:
     transport = Transport()
     protocol.connection_made(transport)
     protocol.data_received(data)
-    await asyncio.sleep(TIMEOUT * 4)
+    await asyncio.sleep(TIMEOUT * 4 + app_seconds)
     return transport, received
 
 
@@ -96,3 +98,13 @@ def test_a_whole_request_is_answered_and_arms_no_timer():
     assert transport.written.startswith(b"HTTP/1.1 200 OK\r\n")
     assert received == [{"type": "http.request", "body": b"{}", "more_body": False}]
     assert not transport.closed  # kept alive: uvicorn's keep-alive timer's now
+
+
+def test_a_pipelined_head_waiting_for_an_earlier_answer_is_not_late():
+    """The 408 of a head left unfinished comes after the answer to the
+    request before it, however long that took."""
+    transport, _ = asyncio.run(exchange(
+        b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\n",
+        app_seconds=TIMEOUT * 3))
+    first, second = transport.written.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200 OK\r\n") and second.startswith(b"408 ")
