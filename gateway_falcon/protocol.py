@@ -14,7 +14,9 @@ send it, holds its connection forever.  Here a head must be complete within
 ``head_timeout`` seconds of its first byte (of the connection, for its first
 request), and a body within ``body_timeout`` seconds of its head; else the
 answer is a 408 (when no response was started yet) and the connection
-closes.  A new connection that sends nothing is closed silently then.
+closes.  A new connection that sends nothing is closed silently then.  While
+a request waits for the server instead (behind a pipelined one), its
+deadline starts again.
 """
 
 import asyncio
