@@ -8,10 +8,10 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: run test lint services browser install clean bench wrk
 
-run: $(INSTALLED) services
+run: services $(INSTALLED)
 	$(BIN)/python -m travel_common.runstack
 
-test: $(INSTALLED) services browser
+test: services $(INSTALLED) browser
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -r gateway_falcon airports_svc trips_svc schemas travel_common -ll
 	$(BIN)/python -m pytest
@@ -24,6 +24,8 @@ $(INSTALLED): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
+# RabbitMQ and Redis: installed from the distribution's packages and started
+# when needed and possible (ENSURE_SERVICES=0: only checked); see the README.
 services:
 	scripts/ensure-services
 

@@ -35,6 +35,10 @@ async def read_json_object(req, max_bytes: int) -> dict:
     raw = await req.stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise _too_large(max_bytes)
+    if req.content_length is not None and len(raw) < req.content_length:
+        # The client left, or was answered 408 by the protocol for taking
+        # too long: this answer goes nowhere, but the access log says 408.
+        raise Problem(408, "The body was not received in time.")
     try:
         body = json.loads(raw)
     except ValueError:

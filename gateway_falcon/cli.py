@@ -16,7 +16,11 @@ def uvicorn_options(config: Config) -> dict:
         "host": config.host,
         "port": config.port,
         "loop": "uvloop",
-        "http": limited_httptools(config.max_header_bytes),
+        "http": limited_httptools(
+            config.max_header_bytes,
+            config.request_head_timeout,
+            config.request_body_timeout,
+        ),
         "lifespan": "on",
         "log_config": logging_config(config.log_format),
         "access_log": False,

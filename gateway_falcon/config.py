@@ -26,6 +26,10 @@ class Config:
     max_body_bytes: int = 64 * 1024
     # Request line and headers of one request.
     max_header_bytes: int = 16 * 1024
+    # Seconds a client has to send a request's head (from its first byte),
+    # then its body (from the head's end): 408 beyond.
+    request_head_timeout: float = 5.0
+    request_body_timeout: float = 10.0
 
     ENV = {
         "amqp_uri": "AMQP_URI",
@@ -37,6 +41,8 @@ class Config:
         "log_format": "LOG_FORMAT",
         "rpc_max_in_flight": "RPC_MAX_IN_FLIGHT",
         "rpc_queue_limit": "RPC_QUEUE_LIMIT",
+        "request_head_timeout": "REQUEST_HEAD_TIMEOUT",
+        "request_body_timeout": "REQUEST_BODY_TIMEOUT",
     }
 
     @classmethod

@@ -1,4 +1,5 @@
-"""uvicorn's httptools protocol, with a bound on each request's head.
+"""uvicorn's httptools protocol, with bounds on each request's head and on
+the time a client takes to send a request.
 
 uvicorn limits the request line and headers only with its h11 protocol
 (``h11_max_incomplete_event_size``); with httptools a client could send
@@ -6,6 +7,16 @@ megabytes of headers, all kept in memory.  This protocol refuses a head
 (request line and headers) over ``max_head_bytes`` with a 431, whether it
 arrives whole or trickles in without ever ending, and answers requests that
 aren't valid HTTP with a problem document instead of uvicorn's plain text.
+
+uvicorn's only timer is keep-alive's, cancelled by the first byte that
+arrives: a client that sends part of a head, or declares a body and doesn't
+send it, holds its connection forever.  Here a head must be complete within
+``head_timeout`` seconds of its first byte (of the connection, for its first
+request), and a body within ``body_timeout`` seconds of its head; else the
+answer is a 408 (when no response was started yet) and the connection
+closes.  A new connection that sends nothing is closed silently then.  While
+a request waits for the server instead (behind a pipelined one), its
+deadline starts again.
 """
 
 import asyncio
@@ -49,6 +60,8 @@ def problem_response(
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     max_head_bytes = 16 * 1024
+    head_timeout = 5.0
+    body_timeout = 10.0
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -57,6 +70,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_size = 0  # bytes of the head parsed so far
         self._head_too_large = False
         self._refused = False
+        self._head_begun = False  # a head's first byte came, not its end
+        self._in_body = False  # a head came, not its body's end
+        # The deadline of the head or body being received, if any.
+        self._timer = self.loop.call_later(self.head_timeout, self._timed_out)
+
+    def connection_lost(self, exc) -> None:
+        self._cancel_timer()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -64,13 +85,21 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._in_head:
             self._unparsed += len(data)
         super().data_received(data)
+        if self._refused:
+            return
         # Still in the head after this data: a head that hasn't ended yet.
-        if self._in_head and self._unparsed > self.max_head_bytes and not self._refused:
+        if self._in_head and self._unparsed > self.max_head_bytes:
             self._refuse_head()
+        # A head or body left unfinished by this data: it has until its
+        # deadline (armed only here, so that whole requests cost no timer).
+        elif self._timer is None and (self._head_begun or self._in_body):
+            seconds = self.body_timeout if self._in_body else self.head_timeout
+            self._timer = self.loop.call_later(seconds, self._timed_out)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_size = 0
+        self._head_begun = True
 
     def on_url(self, url: bytes) -> None:
         self._count(len(url))
@@ -82,11 +111,57 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head, self._unparsed = False, 0
+        # (An upgrade's bytes after the head are no body of ours.)
+        self._head_begun, self._in_body = False, not self.parser.should_upgrade()
+        self._cancel_timer()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._in_head, self._unparsed = True, 0
+        self._in_body = False
+        self._cancel_timer()
         super().on_message_complete()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _waiting_for_us(self) -> bool:
+        """The request being received waits for the server, not the client:
+        reading is paused (pipelined requests queued, or a body the
+        application hasn't taken yet), or an earlier request is still being
+        answered (an answer now would come before its own)."""
+        if self.flow.read_paused or self.pipeline:
+            return True
+        earlier = self.cycle  # while a head comes: the request before it
+        answering = earlier is not None and not earlier.response_complete
+        return self._head_begun and answering
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if self._waiting_for_us():  # the client is not late: wait again
+            seconds = self.body_timeout if self._in_body else self.head_timeout
+            self._timer = self.loop.call_later(seconds, self._timed_out)
+            return
+        if self._in_body:
+            cycle = self.cycle
+            if cycle.response_started:  # too late to answer: close after it
+                cycle.keep_alive = False
+                if cycle.response_complete:
+                    self.transport.close()
+                return
+            # The application's read ends (as if the client left), and
+            # whatever it answers then is dropped: the 408 is the answer.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            self._refuse(408, "The request body was not received within %g s."
+                         % self.body_timeout)
+        elif self._head_begun:
+            self._refuse(408, "The request head was not received within %g s."
+                         % self.head_timeout)
+        else:  # a new connection that never sent anything
+            self.transport.close()
 
     def _count(self, size: int) -> None:
         self._head_size += size
@@ -105,6 +180,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused or self.transport.is_closing():
             return
         self._refused = True
+        self._cancel_timer()
         request_id = uuid.uuid4().hex
         log.warning("refused a request: %s", detail, extra={"request_id": request_id})
         self.transport.write(
@@ -124,10 +200,16 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._refuse(400, "The request is not valid HTTP.")
 
 
-def limited_httptools(max_head_bytes: int) -> type:
+def limited_httptools(
+    max_head_bytes: int, head_timeout: float, body_timeout: float
+) -> type:
     """The protocol class to give uvicorn as ``http=``."""
     return type(
         "LimitedHttpToolsProtocol",
         (LimitedHttpToolsProtocol,),
-        {"max_head_bytes": max_head_bytes},
+        {
+            "max_head_bytes": max_head_bytes,
+            "head_timeout": head_timeout,
+            "body_timeout": body_timeout,
+        },
     )

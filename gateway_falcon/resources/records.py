@@ -104,7 +104,7 @@ class RecordCreate:
                         **json_content(kind.schema),
                     }
                 },
-                problems=(400, 413, 415, 422),
+                problems=(400, 408, 413, 415, 422),
                 requestBody={"required": True, **json_content(kind.schema)},
                 parameters=[
                     {

@@ -385,6 +385,8 @@ def test_openapi_document(http):
     assert schemas["Airport"]["properties"]["id"]["readOnly"] is True
     assert "Trip" in schemas and "Problem" in schemas
     create = document["paths"]["/airport"]["post"]["responses"]
-    assert {"201", "400", "413", "415", "422", "502", "503", "504"} <= set(create)
+    assert {"201", "400", "408", "413", "415", "422", "502", "503", "504"} <= set(
+        create
+    )
     assert "409" in document["paths"]["/airport/{record_id}"]["delete"]["responses"]
     assert "409" not in document["paths"]["/trip/{record_id}"]["delete"]["responses"]

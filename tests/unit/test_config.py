@@ -9,6 +9,7 @@ def test_defaults_are_the_contracts():
     assert config.api_keys == () and config.cors_origins == ()
     assert config.log_format == "text"
     assert config.max_body_bytes == 64 * 1024
+    assert (config.request_head_timeout, config.request_body_timeout) == (5, 10)
 
 
 def test_environment_overrides():
@@ -16,6 +17,7 @@ def test_environment_overrides():
         "AMQP_URI": "amqp://u:p@rabbit:5672/v", "HOST": "0.0.0.0", "PORT": "9000",
         "RPC_TIMEOUT": "2.5", "API_KEYS": " k1, k2 ,", "CORS_ORIGINS": "https://a.example",
         "LOG_FORMAT": "json", "RPC_MAX_IN_FLIGHT": "4",
+        "REQUEST_HEAD_TIMEOUT": "2.5", "REQUEST_BODY_TIMEOUT": "30",
     })
     assert config.amqp_uri == "amqp://u:p@rabbit:5672/v"
     assert (config.host, config.port, config.rpc_timeout) == ("0.0.0.0", 9000, 2.5)
@@ -23,6 +25,7 @@ def test_environment_overrides():
     assert config.cors_origins == ("https://a.example",)
     assert config.log_format == "json"
     assert config.rpc_max_in_flight == 4
+    assert (config.request_head_timeout, config.request_body_timeout) == (2.5, 30)
 
 
 def test_empty_values_keep_defaults():
