@@ -3,12 +3,14 @@
 The bench runs its own RabbitMQ node and Redis server (free ports, its own
 directories), so that their CPU is the bench's alone; on them one airports
 and one trips instance, the gateway, and the baseline (``bench.baseline``: a
-nameko service with ``@http`` entrypoints calling the same services through
-``RpcProxy``).  Around each wrk run it reads from /proc the CPU time of every
-process: the front driven, each service instance, the node's Erlang VM and
-redis-server.  Rounds alternate which front goes first, so that drift hits
-both; the tables give medians.  Each round then also drives the gateway with
-a second instance of each service started, and stops it again.
+nameko service with ``@http`` entrypoints calling the services through
+``RpcProxy``; by default, on a vhost of its own, copies of the services on
+nameko's stock plumbing, ``bench.baseline_services``).  Around each wrk run
+it reads from /proc the CPU time of every process serving the front driven:
+the front, each service instance, the node's Erlang VM and redis-server.
+Rounds alternate which front goes first, so that drift hits both; the
+tables give medians.  Each round then also drives the gateway with a second
+instance of each service started, and stops it again.
 
 Environment (all optional):
 ``BENCH_QUICK=1``: a quick run; the defaults marked * become ``2s``,
@@ -19,6 +21,8 @@ Environment (all optional):
 ``BENCH_ROUND_CONNS`` (``1,32``): those of the later rounds;
 ``BENCH_CALLS`` (all: ``get_airport,post_airport,post_trip,list_airports``);
 ``BENCH_BASELINE`` (``1``): also measure the baseline;
+``BENCH_BASELINE_SERVICES`` (``stock``): the services the baseline calls:
+``stock``, copies on nameko's stock plumbing, or ``shared``, the gateway's;
 ``BENCH_SCALE`` (``1``): also measure 2 instances of each service;
 ``BENCH_DIRECT`` (``1``*): also measure the direct-RPC ceiling (first round);
 ``BENCH_REQUESTS`` (``100000``*) for the memory / reply-queue run, which
@@ -74,6 +78,8 @@ CALLS = {
     "list_airports": "GET /airports",
 }
 MODULES = {"airports": "airports_svc.service", "trips": "trips_svc.service"}
+STOCK = {"airports": "bench.baseline_services:StockAirportsService",
+         "trips": "bench.baseline_services:StockTripsService"}
 SERVICE_NAMES = {"airports": "airports_service", "trips": "trips_service"}
 QUICK = {"BENCH_DURATION": "2s", "BENCH_CONNS": "1,32", "BENCH_DIRECT": "0",
          "BENCH_REQUESTS": "20000"}
@@ -145,6 +151,7 @@ class Bench:
         self.servers = servers or Servers()
         self.services, self.started = [], 0  # (role, Process)
         self.gateway = self.baseline = self.baseline_url = None
+        self.stock, self.baseline_vhost = [], None  # the baseline's own services
         self.extra = []
         try:
             self._start()
@@ -171,7 +178,17 @@ class Bench:
                 else [str(BIN / "travel-gateway")])
         self.gateway = Process("gateway", argv, env, self.workdir).start()
         if self.with_baseline:
-            self.baseline, self.baseline_url = start_baseline(self.env, self.workdir)
+            self._start_baseline()
+
+    def _start_baseline(self):
+        env = self.env
+        if setting("BENCH_BASELINE_SERVICES", "stock") == "stock":
+            self.baseline_vhost = Vhost("travel-baseline", node=self.servers.node)
+            env = dict(env, AMQP_URI=self.baseline_vhost.uri)
+            for role, target in STOCK.items():
+                process = service(target, "stock-" + role, env, self.workdir)
+                self.stock.append((role, process.start()))
+        self.baseline, self.baseline_url = start_baseline(env, self.workdir)
 
     def add_service(self, role: str) -> Process:
         self.started += 1
@@ -203,7 +220,7 @@ class Bench:
 
     def processes(self) -> list:
         fronts = (self.gateway, *self.extra, self.baseline)
-        return [p for p in fronts if p] + [p for _, p in self.services]
+        return [p for p in fronts if p] + [p for _, p in self.services + self.stock]
 
     def stop(self):
         processes = self.processes()
@@ -211,8 +228,9 @@ class Bench:
             process.terminate()
         for process in processes:
             process.stop()
-        if hasattr(self, "vhost"):
-            self.vhost.delete()
+        for vhost in (getattr(self, "vhost", None), self.baseline_vhost):
+            if vhost:
+                vhost.delete()
         if self.own_servers:
             self.servers.stop()
         else:
@@ -230,14 +248,18 @@ class Bench:
         if self.baseline:
             wait_until(lambda: answers(self.baseline_url + "/health"), timeout,
                        interval=0.2, what="the baseline; logs in %s" % self.workdir)
+        if self.stock:
+            self.wait_instances(self.baseline_vhost, self.stock)
 
     # -- scale -----------------------------------------------------------
-    def wait_instances(self, timeout: float = 60):
-        """Until each service's queue has a consumer per running instance."""
+    def wait_instances(self, vhost=None, services=None, timeout: float = 60):
+        """Until each service's queue on ``vhost`` (the gateway's) has a
+        consumer per instance in ``services`` (the gateway's)."""
+        vhost, services = vhost or self.vhost, services or self.services
         for role, service_name in SERVICE_NAMES.items():
-            count = sum(1 for r, _ in self.services if r == role)
+            count = sum(1 for r, _ in services if r == role)
             wait_until(lambda name=service_name, count=count:
-                       count_consumers(self.vhost, name) == count,
+                       count_consumers(vhost, name) == count,
                        timeout, interval=0.2,
                        what="%d instances of %s" % (count, service_name))
 
@@ -295,8 +317,11 @@ class Bench:
     def system(self, front: str) -> dict:
         """The processes serving ``front``'s requests: name -> (role, pid)."""
         process = self.baseline if front == report.BASELINE else self.gateway
+        services = self.services
+        if front == report.BASELINE and self.stock:
+            services = self.stock
         found = {front: (front, process.popen.pid)}
-        for role, service_process in self.services:
+        for role, service_process in services:
             found[service_process.name] = (role, service_process.popen.pid)
         for role, pid in self.servers.pids().items():
             found[role] = (role, pid)
@@ -349,9 +374,10 @@ class Bench:
         return summed
 
     def reply_queues(self) -> int:
-        """Reply queues with a consumer: the gateway's proxies', the trips
-        service's and the baseline's.  (Those of the finished direct-RPC runs
-        have none; nameko lets them expire after 5 minutes.)"""
+        """Reply queues with a consumer on the gateway's vhost: the gateway's
+        proxies', the trips service's (and the baseline's, when it calls the
+        same services).  (Those of the finished direct-RPC runs have none;
+        nameko lets them expire after 5 minutes.)"""
         return sum(1 for name, (_, consumers) in self.vhost.queues().items()
                    if name.startswith("rpc.reply") and consumers)
 
@@ -450,7 +476,10 @@ def run(bench: Bench) -> str:
         settings={
             "duration": bench.duration,
             "gateway": bench.variant or "travel-gateway (defaults)",
-            "baseline": "bench.baseline under nameko run" if bench.baseline
+            "baseline": ("bench.baseline under nameko run, calling %s" % (
+                "copies of the services on nameko's stock plumbing "
+                "(bench.baseline_services)" if bench.stock
+                else "the gateway's services")) if bench.baseline
             else "not measured",
             "airports instances": os.environ.get("BENCH_AIRPORTS", "1"),
             "trips instances": os.environ.get("BENCH_TRIPS", "1"),

@@ -1,15 +1,17 @@
-"""The benchmark's baseline (``bench.baseline``, nameko's ``@http`` calling
-the services through ``RpcProxy``) answers as the gateway does: same routes,
-same JSON in and out, same success statuses."""
+"""The benchmark's baseline answers as the gateway does: same routes, same
+JSON in and out, same success statuses.  The baseline is ``bench.baseline``
+(nameko's ``@http`` calling the services through ``RpcProxy``) in front of
+``bench.baseline_services`` (the services on nameko's stock plumbing), on a
+vhost of their own and the session's Redis database."""
 
 import re
 
 import pytest
 import requests
 
-from bench.run import start_baseline
+from bench.run import STOCK, start_baseline
 
-from support import wait_until
+from support import Vhost, count_consumers, service, wait_until
 
 ID = re.compile(r"[0-9a-f]{32}")
 
@@ -23,13 +25,24 @@ def answers(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def baseline(stack, tmp_path_factory):
-    process, url = start_baseline(stack.env, tmp_path_factory.mktemp("baseline"))
+    logs = tmp_path_factory.mktemp("baseline")
+    vhost = Vhost()
+    env = dict(stack.env, AMQP_URI=vhost.uri)
+    processes = [service(target, "stock-" + role, env, logs).start()
+                 for role, target in STOCK.items()]
     try:
+        front, url = start_baseline(env, logs)
+        processes.append(front)
         wait_until(lambda: answers(url + "/health"), 30, interval=0.2,
                    what="the baseline to answer")
+        for name in ("airports_service", "trips_service"):
+            wait_until(lambda name=name: count_consumers(vhost, name) == 1, 30,
+                       interval=0.2, what="the stock %s" % name)
         yield url
     finally:
-        process.stop()
+        for process in processes:
+            process.stop()
+        vhost.delete()
 
 
 def conversation(base: str) -> list:
