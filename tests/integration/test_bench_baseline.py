@@ -41,6 +41,8 @@ def baseline(stack, tmp_path_factory):
         yield url
     finally:
         for process in processes:
+            process.terminate()
+        for process in processes:
             process.stop()
         vhost.delete()
 
