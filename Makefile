@@ -40,7 +40,8 @@ lint: $(INSTALLED)
 wrk:
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 
-# BENCH_DURATION=3s for a quick run; bench/run.py lists the other knobs.
+# BENCH_QUICK=1 for a quick run; bench/run.py lists the other knobs. The bench
+# runs a RabbitMQ node and a Redis server of its own (rabbitmq-server, redis-server).
 bench: $(INSTALLED) services wrk
 	$(BIN)/python -m bench
 

@@ -3,8 +3,10 @@
 Gateway levers: one gateway per variant (``bench.gateway``), all on one
 stack, warmed up, then measured with wrk in turn, ``BENCH_ROUNDS`` (4)
 rounds, so that every variant sees the same machine load.  Service levers:
-a stack per variant, one after the other (``BENCH_ROUNDS``, 1).  Medians, one table per
-group, also written to ``bench/results/experiments-<timestamp>-<groups>.md``.
+a stack per variant, one after the other, on one RabbitMQ node and Redis
+server of the bench's own (``BENCH_ROUNDS``, 1).  Medians, one table per
+group (CPU: the gateway's, and the whole system's), also written to
+``bench/results/experiments-<timestamp>-<groups>.md``.
 """
 
 import datetime
@@ -14,7 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import RESULTS, Bench, stop_cleanly_on_sigterm
+from bench.report import system_ms
+from bench.run import RESULTS, Bench, Servers, stop_cleanly_on_sigterm
 
 # Gateway levers: gateways side by side on one stack, measured in turn.
 GATEWAY_GROUPS = {
@@ -89,27 +92,36 @@ def gateway_group(variants: dict, calls, conns: int, rounds: int) -> dict:
 
 def service_group(variants: dict, calls, conns: int, rounds: int) -> dict:
     runs = {name: [] for name in variants}
-    for _ in range(rounds):
-        for name, env in variants.items():
-            saved = dict(os.environ)
-            os.environ.update(env)
-            try:
-                with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
-                    bench = Bench(Path(workdir))
-                    try:
-                        bench.wait_ready()
-                        bench.seed()
-                        bench.wrk("mix", conns, duration="3s")
-                        runs[name].append({c: bench.wrk(c, conns) for c in calls})
-                    finally:
-                        bench.stop()
-            finally:
-                os.environ.clear()
-                os.environ.update(saved)
-            print(name, {c: "%.0f req/s, %.2f ms CPU/req" % (
-                runs[name][-1][c]["rps"], runs[name][-1][c]["cpu_ms"])
-                for c in calls}, flush=True)
+    servers = Servers()  # one RabbitMQ node and Redis server for all
+    try:
+        for _ in range(rounds):
+            for name, env in variants.items():
+                runs[name].append(service_variant(servers, env, calls, conns))
+                print(name, {c: "%.0f req/s, %.2f ms CPU/req (system %.2f)" % (
+                    runs[name][-1][c]["rps"], runs[name][-1][c]["cpu_ms"],
+                    system_ms(runs[name][-1][c])) for c in calls}, flush=True)
+    finally:
+        servers.stop()
     return runs
+
+
+def service_variant(servers: Servers, env: dict, calls, conns: int) -> dict:
+    """A stack with ``env`` on ``servers``: one wrk run of each call."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
+            bench = Bench(Path(workdir), servers=servers)
+            try:
+                bench.wait_ready()
+                bench.seed()
+                bench.wrk("mix", conns, duration="3s")
+                return {c: bench.wrk(c, conns) for c in calls}
+            finally:
+                bench.stop()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def main() -> None:
@@ -129,21 +141,24 @@ def main() -> None:
             runs = service_group(SERVICE_GROUPS[group], calls, conns, rounds)
         out += ["## %s (%d conns, median of %d)" % (group, conns, rounds), "",
                 "| variant | " + " | ".join(
-                    "%s req/s · p50/p99 ms · CPU ms/req" % c for c in calls) + " |",
+                    "%s req/s · p50/p99 ms · CPU ms/req: gateway/system" % c
+                    for c in calls) + " |",
                 "|---|" + "---:|" * len(calls)]
         for name, results in runs.items():
             cells = []
             for call in calls:
                 med = {key: statistics.median(r[call][key] for r in results)
                        for key in ("rps", "p50", "p99", "cpu_ms")}
+                med["system"] = statistics.median(system_ms(r[call]) for r in results)
                 failed = [r[call]["non_2xx"] + r[call]["socket_errors"]
                           for r in results]
                 bad = sum(failed)
                 good = statistics.median(
                     (r[call]["requests"] - n) / (r[call]["duration_us"] / 1e6)
                     for r, n in zip(results, failed, strict=True))
-                cells.append("%.0f · %.1f/%.1f · %.2f%s" % (
+                cells.append("%.0f · %.1f/%.1f · %.2f/%.2f%s" % (
                     med["rps"], med["p50"] / 1000, med["p99"] / 1000, med["cpu_ms"],
+                    med["system"],
                     " · %d non-2xx, 2xx %.0f/s" % (bad, good) if bad else ""))
             out.append("| %s | %s |" % (name, " | ".join(cells)))
         out += ["", "load average: %.2f %.2f %.2f" % os.getloadavg(), ""]

@@ -1,4 +1,4 @@
-"""CPU time and memory of a process and its children, from /proc."""
+"""CPU time and memory of processes and their children, from /proc."""
 
 import os
 from pathlib import Path
@@ -11,8 +11,8 @@ def _stat(pid: int) -> list:
     return text[text.rindex(")") + 2:].split()  # fields from 3 (state) on
 
 
-def tree(pid: int) -> list:
-    """``pid`` and its descendants (uvicorn's workers, when there are some)."""
+def _children() -> dict:
+    """Parent pid -> its children's pids, for every process now."""
     children = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -21,6 +21,14 @@ def tree(pid: int) -> list:
             except (OSError, ValueError, IndexError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def tree(pid: int, children: dict | None = None) -> list:
+    """``pid`` and its descendants (uvicorn's workers, the Erlang VM under
+    ``rabbitmq-server``'s scripts)."""
+    if children is None:
+        children = _children()
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
@@ -29,16 +37,27 @@ def tree(pid: int) -> list:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of the process tree, in seconds."""
+def _cpu(pids: list) -> float:
     total = 0
-    for member in tree(pid):
+    for member in pids:
         try:
             fields = _stat(member)
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / TICKS
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the process tree, in seconds."""
+    return _cpu(tree(pid))
+
+
+def cpu_snapshot(pids: dict) -> dict:
+    """utime + stime in seconds of each named process tree (name -> pid),
+    read in one pass over /proc."""
+    children = _children()
+    return {name: _cpu(tree(pid, children)) for name, pid in pids.items()}
 
 
 def rss_kib(pid: int) -> int:

@@ -69,25 +69,43 @@ INNERMOST = [
 ]
 
 
-def stage(frames: list) -> str:
-    for name, pattern in ANYWHERE:
+NO_FRAME = "no Python frame: C code (the loop's, greenlet switches)"
+
+
+def stage(frames: list, anywhere=ANYWHERE, innermost=INNERMOST) -> str:
+    if not frames:
+        return NO_FRAME
+    for name, pattern in anywhere:
         if any(re.search(pattern, frame) for frame in frames):
             return name
-    for name, pattern in INNERMOST:
+    for name, pattern in innermost:
         if re.search(pattern, frames[-1]):
             return name
     return "other"
 
 
-def samples(raw: str) -> collections.Counter:
-    """Samples by stage, of the event loop's thread only."""
+def samples(raw: str, thread: str = "MainThread", anywhere=ANYWHERE,
+            innermost=INNERMOST) -> collections.Counter:
+    """Samples by stage (py-spy's raw format, one stack a line, root first),
+    of the threads whose name has ``thread`` in it."""
     counts = collections.Counter()
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
-        if len(frames) > 1 and "MainThread" in frames[0]:
-            counts[stage(frames[1:])] += int(count)
+        if thread in frames[0]:
+            counts[stage(frames[1:], anywhere, innermost)] += int(count)
     return counts
+
+
+def py_spy(pid: int, out: Path) -> subprocess.Popen:
+    """py-spy recording ``pid`` for SECONDS, 1000 samples a second, without
+    stopping it, into ``out`` (raw format)."""
+    return subprocess.Popen(
+        [PY_SPY, "record", "--pid", str(pid), "--rate", "1000",
+         "--duration", str(SECONDS), "--nonblocking", "--threads",
+         "--format", "raw", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
 
 
 def rpc_alone(bench: Bench, call: str) -> float:
@@ -127,16 +145,11 @@ def profile(bench: Bench, call: str) -> tuple:
     plain = bench.wrk(call, CONNS, duration="%ds" % SECONDS)
     plain["rpc_cpu_ms"] = rpc_alone(bench, call)
     out = bench.workdir / ("profile-%s.txt" % call)
-    spy = subprocess.Popen(
-        [PY_SPY, "record", "--pid", str(bench.gateway.popen.pid), "--rate", "1000",
-         "--duration", str(SECONDS), "--nonblocking", "--threads",
-         "--format", "raw", "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    spy = py_spy(bench.gateway.popen.pid, out)
     bench.wrk(call, CONNS, duration="%ds" % SECONDS)
     spy.wait()
     if shutil.which("perf"):
-        plain["perf"] = perf_by_binary(bench, call)
+        plain["perf"] = perf_by_binary(bench, call, bench.gateway.popen.pid)
     return plain, samples(out.read_text())
 
 
@@ -149,11 +162,12 @@ BINARIES = {
 }
 
 
-def perf_by_binary(bench: Bench, call: str) -> dict:
-    """Shares of on-CPU samples by binary (kernel, libpython, extensions)."""
-    out = bench.workdir / ("perf-%s.data" % call)
+def perf_by_binary(bench: Bench, call: str, pid: int) -> dict:
+    """Shares of ``pid``'s on-CPU samples by binary (kernel, libpython,
+    extensions) while wrk drives ``call``."""
+    out = bench.workdir / ("perf-%s-%d.data" % (call, pid))
     record = subprocess.Popen(
-        ["perf", "record", "--freq", "999", "--pid", str(bench.gateway.popen.pid),
+        ["perf", "record", "--freq", "999", "--pid", str(pid),
          "--output", str(out), "--", "sleep", str(SECONDS)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

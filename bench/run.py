@@ -1,18 +1,39 @@
-"""``make bench``: the whole stack on its own vhost and Redis db, under wrk.
+"""``make bench``: the whole system under wrk, next to the classic nameko design.
+
+The bench runs its own RabbitMQ node and Redis server (free ports, its own
+directories), so that their CPU is the bench's alone; on them one airports
+and one trips instance, the gateway, and the baseline (``bench.baseline``: a
+nameko service with ``@http`` entrypoints calling the services through
+``RpcProxy``; by default, on a vhost of its own, copies of the services on
+nameko's stock plumbing, ``bench.baseline_services``).  Around each wrk run
+it reads from /proc the CPU time of every process serving the front driven:
+the front, each service instance, the node's Erlang VM and redis-server.
+Rounds alternate which front goes first, so that drift hits both; the
+tables give medians.  Each round then also drives the gateway with a second
+instance of each service started, and stops it again.
 
 Environment (all optional):
-``BENCH_DURATION`` (``5s``) per measurement; ``BENCH_CONNS`` (``1,8,32,128``);
+``BENCH_QUICK=1``: a quick run; the defaults marked * become ``2s``,
+``1,32``, ``0`` and ``20000``;
+``BENCH_DURATION`` (``5s``*) per measurement;
+``BENCH_ROUNDS`` (``3``): rounds of gateway and baseline;
+``BENCH_CONNS`` (``1,8,32,128``*): connections in the first round;
+``BENCH_ROUND_CONNS`` (``1,32``): those of the later rounds;
 ``BENCH_CALLS`` (all: ``get_airport,post_airport,post_trip,list_airports``);
-``BENCH_REQUESTS`` (``100000``) for the memory / reply-queue run, which
-stops anyway after ``BENCH_SOAK_LIMIT`` (``300s``);
-``BENCH_OVERLOAD`` (``512``) connections for the overload run;
-``BENCH_DIRECT`` (``1``): also measure the direct-RPC ceiling;
+``BENCH_BASELINE`` (``1``): also measure the baseline;
+``BENCH_BASELINE_SERVICES`` (``stock``): the services the baseline calls:
+``stock``, copies on nameko's stock plumbing, or ``shared``, the gateway's;
+``BENCH_SCALE`` (``1``): also measure 2 instances of each service;
+``BENCH_DIRECT`` (``1``*): also measure the direct-RPC ceiling (first round);
+``BENCH_REQUESTS`` (``100000``*) for the memory / reply-queue run, which
+stops anyway after ``BENCH_SOAK_LIMIT`` (``180s``);
+``BENCH_OVERLOAD`` (``512``) connections for the overload run (0: none);
 ``BENCH_AIRPORTS`` / ``BENCH_TRIPS`` (``1``): service instances;
 ``BENCH_LABEL``: a name for the results file and heading.
 Any ``BENCH_LOOP``/``BENCH_HTTP``/``BENCH_WORKERS``/``BENCH_JSON``/
 ``BENCH_DELIVERY`` runs the variant in ``bench.gateway``;
 ``RPC_MAX_IN_FLIGHT``, ``RPC_QUEUE_LIMIT`` and ``MAX_WORKERS`` reach the gateway
-and the services as usual.
+and the services as usual, ``RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS`` the node.
 """
 
 import datetime
@@ -27,11 +48,23 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis
 import requests
 
 from bench import report
-from bench.procs import cpu_seconds, rss_kib
-from tests.support import BIN, Process, RedisDatabase, Vhost, free_port, service
+from bench.procs import cpu_snapshot, rss_kib
+from tests.support import (
+    BIN,
+    NAMEKO_CONFIG,
+    Process,
+    RabbitNode,
+    RedisServer,
+    Vhost,
+    count_consumers,
+    free_port,
+    service,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -44,10 +77,23 @@ CALLS = {
     "post_trip": "POST /trip",
     "list_airports": "GET /airports",
 }
+MODULES = {"airports": "airports_svc.service", "trips": "trips_svc.service"}
+STOCK = {"airports": "bench.baseline_services:StockAirportsService",
+         "trips": "bench.baseline_services:StockTripsService"}
+SERVICE_NAMES = {"airports": "airports_service", "trips": "trips_service"}
+QUICK = {"BENCH_DURATION": "2s", "BENCH_CONNS": "1,32", "BENCH_DIRECT": "0",
+         "BENCH_REQUESTS": "20000"}
+
+
+def setting(name: str, default: str) -> str:
+    """An environment knob; ``BENCH_QUICK=1`` changes some defaults."""
+    if os.environ.get("BENCH_QUICK") == "1":
+        default = QUICK.get(name, default)
+    return os.environ.get(name, default)
 
 
 def env_list(name: str, default: str) -> list:
-    return [item.strip() for item in os.environ.get(name, default).split(",")
+    return [item.strip() for item in setting(name, default).split(",")
             if item.strip()]
 
 
@@ -58,33 +104,105 @@ def seconds(duration: str) -> float:
     return float(duration)
 
 
+def start_baseline(env: dict, log_dir: Path) -> tuple:
+    """``bench.baseline`` under ``nameko run``, with the services' config and
+    a free port: its ``Process`` and URL."""
+    port = free_port()
+    config = Path(log_dir) / "baseline.yml"
+    config.write_text(Path(NAMEKO_CONFIG).read_text()
+                      + "\nWEB_SERVER_ADDRESS: 127.0.0.1:%d\n" % port)
+    argv = [str(BIN / "nameko"), "run", "--config", str(config), "bench.baseline"]
+    process = Process("baseline", argv, env, log_dir).start()
+    return process, "http://127.0.0.1:%d" % port
+
+
+class Servers:
+    """The bench's own RabbitMQ node and Redis server (appending to its file
+    every second, as in the compose file): what they spend is the bench's."""
+
+    def __init__(self):
+        self.node = RabbitNode()
+        try:
+            self.redis = RedisServer(appendfsync="everysec")
+        except BaseException:
+            self.node.stop()
+            raise
+
+    def pids(self) -> dict:
+        return {"broker": self.node.process.pid, "redis": self.redis.process.pid}
+
+    def stop(self):
+        self.redis.remove()
+        self.node.stop()
+
+
 class Bench:
-    def __init__(self, workdir: Path):
+    """The system on ``servers`` (its own when not given): the services, the
+    gateway and, with ``baseline``, the baseline.  With ``sampled``, each
+    service runs with the on-CPU sampler of ``bench.oncpu``."""
+
+    def __init__(self, workdir: Path, servers: Servers | None = None,
+                 baseline: bool = False, sampled: bool = False):
         self.workdir = workdir
-        self.duration = os.environ.get("BENCH_DURATION", "5s")
-        self.vhost = Vhost("travel-bench")
-        self.redis = RedisDatabase()
+        self.duration = setting("BENCH_DURATION", "5s")
+        self.with_baseline = baseline
+        self.sampled = sampled
+        self.own_servers = servers is None
+        self.servers = servers or Servers()
+        self.services, self.started = [], 0  # (role, Process)
+        self.gateway = self.baseline = self.baseline_url = None
+        self.stock, self.baseline_vhost = [], None  # the baseline's own services
+        self.extra = []
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
+        self.vhost = Vhost("travel-bench", node=self.servers.node)
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
-        env = dict(os.environ, AMQP_URI=self.vhost.uri, REDIS_URI=self.redis.uri,
-                   PYTHONUNBUFFERED="1", HOST="127.0.0.1", PORT=str(self.port))
+        env = dict(os.environ, AMQP_URI=self.vhost.uri,
+                   REDIS_URI=self.servers.redis.uri, PYTHONUNBUFFERED="1",
+                   HOST="127.0.0.1", PORT=str(self.port))
         env.pop("API_KEYS", None)
         env.setdefault("PYTHONWARNINGS", "ignore")
-        self.services = []
-        count = 0
-        for module, var in (("airports_svc.service", "BENCH_AIRPORTS"),
-                            ("trips_svc.service", "BENCH_TRIPS")):
-            for _ in range(int(os.environ.get(var, "1"))):
-                count += 1
-                name = "%s-%d" % (module.split(".")[0], count)
-                self.services.append(service(module, name, env, workdir).start())
         self.env = env
+        for role, var in (("airports", "BENCH_AIRPORTS"), ("trips", "BENCH_TRIPS")):
+            for _ in range(int(os.environ.get(var, "1"))):
+                self.add_service(role)
         self.variant = {var: os.environ[var] for var in VARIANT_VARS
                         if os.environ.get(var)}
         argv = ([sys.executable, "-m", "bench.gateway"] if self.variant
                 else [str(BIN / "travel-gateway")])
-        self.gateway = Process("gateway", argv, env, workdir).start()
-        self.extra = []
+        self.gateway = Process("gateway", argv, env, self.workdir).start()
+        if self.with_baseline:
+            self._start_baseline()
+
+    def _start_baseline(self):
+        env = self.env
+        if setting("BENCH_BASELINE_SERVICES", "stock") == "stock":
+            self.baseline_vhost = Vhost("travel-baseline", node=self.servers.node)
+            env = dict(env, AMQP_URI=self.baseline_vhost.uri)
+            for role, target in STOCK.items():
+                process = service(target, "stock-" + role, env, self.workdir)
+                self.stock.append((role, process.start()))
+        self.baseline, self.baseline_url = start_baseline(env, self.workdir)
+
+    def add_service(self, role: str) -> Process:
+        self.started += 1
+        name = "%s-%d" % (role, self.started)
+        process = service(MODULES[role], name, self.env, self.workdir)
+        if self.sampled:
+            process.argv = [sys.executable, "-m", "bench.oncpu",
+                            str(self.stacks(process)), *process.argv[1:]]
+        self.services.append((role, process.start()))
+        return process
+
+    def stacks(self, process: Process) -> Path:
+        """Where a sampled service writes its stacks (``bench.oncpu``)."""
+        return self.workdir / ("%s.stacks" % process.name)
 
     def add_gateway(self, name: str, variant: dict) -> "Bench":
         """One more gateway on the same services, with ``variant``'s settings:
@@ -100,25 +218,62 @@ class Bench:
         self.extra.append(view.gateway)
         return view
 
+    def processes(self) -> list:
+        fronts = (self.gateway, *self.extra, self.baseline)
+        return [p for p in fronts if p] + [p for _, p in self.services + self.stock]
+
     def stop(self):
-        processes = (self.gateway, *self.extra, *self.services)
+        processes = self.processes()
         for process in processes:
             process.terminate()
         for process in processes:
             process.stop()
-        self.vhost.delete()
-        self.redis.release()
+        for vhost in (getattr(self, "vhost", None), self.baseline_vhost):
+            if vhost:
+                vhost.delete()
+        if self.own_servers:
+            self.servers.stop()
+        else:
+            redis.Redis.from_url(self.servers.redis.uri).flushdb()
 
     def wait_ready(self, timeout: float = 60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answers(url):
             try:
-                if requests.get(self.url + "/ready", timeout=5).status_code == 200:
-                    return
+                return requests.get(url, timeout=5).status_code == 200
             except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the stack did not get ready; logs in %s" % self.workdir)
+                return False
+
+        wait_until(lambda: answers(self.url + "/ready"), timeout, interval=0.2,
+                   what="the stack to be ready; logs in %s" % self.workdir)
+        if self.baseline:
+            wait_until(lambda: answers(self.baseline_url + "/health"), timeout,
+                       interval=0.2, what="the baseline; logs in %s" % self.workdir)
+        if self.stock:
+            self.wait_instances(self.baseline_vhost, self.stock)
+
+    # -- scale -----------------------------------------------------------
+    def wait_instances(self, vhost=None, services=None, timeout: float = 60):
+        """Until each service's queue on ``vhost`` (the gateway's) has a
+        consumer per instance in ``services`` (the gateway's)."""
+        vhost, services = vhost or self.vhost, services or self.services
+        for role, service_name in SERVICE_NAMES.items():
+            count = sum(1 for r, _ in services if r == role)
+            wait_until(lambda name=service_name, count=count:
+                       count_consumers(vhost, name) == count,
+                       timeout, interval=0.2,
+                       what="%d instances of %s" % (count, service_name))
+
+    def scale_up(self) -> list:
+        """One more instance of each service, consuming; returns them."""
+        added = [self.add_service(role) for role in MODULES]
+        self.wait_instances()
+        return added
+
+    def scale_down(self, added: list):
+        for process in added:
+            process.stop()
+        self.services = [(r, p) for r, p in self.services if p not in added]
+        self.wait_instances()
 
     # -- the data and the request files ---------------------------------
     def seed(self, airports: int = 50):
@@ -159,17 +314,41 @@ class Bench:
                 self.files[kind, name] = str(path)
 
     # -- measurements ----------------------------------------------------
-    def wrk(self, name: str, conns: int, duration=None) -> dict:
+    def system(self, front: str) -> dict:
+        """The processes serving ``front``'s requests: name -> (role, pid)."""
+        process = self.baseline if front == report.BASELINE else self.gateway
+        services = self.services
+        if front == report.BASELINE and self.stock:
+            services = self.stock
+        found = {front: (front, process.popen.pid)}
+        for role, service_process in services:
+            found[service_process.name] = (role, service_process.popen.pid)
+        for role, pid in self.servers.pids().items():
+            found[role] = (role, pid)
+        return found
+
+    def wrk(self, name: str, conns: int, duration=None,
+            front: str = report.FRONT) -> dict:
+        """A wrk run on ``front``; ``cpu``: CPU ms per request by role, and
+        ``cpu_ms``: the front's."""
+        url = self.baseline_url if front == report.BASELINE else self.url
         argv = ["wrk", "-t1", "-c%d" % conns, "-d%s" % (duration or self.duration),
-                "--timeout", "10s", "-s", WRK_SCRIPT, self.url,
+                "--timeout", "10s", "-s", WRK_SCRIPT, url,
                 "--", self.files["http", name]]
-        cpu_before = cpu_seconds(self.gateway.popen.pid)
+        system = self.system(front)
+        pids = {member: pid for member, (_, pid) in system.items()}
+        before = cpu_snapshot(pids)
         done = subprocess.run(argv, capture_output=True, text=True)
+        after = cpu_snapshot(pids)
         if done.returncode != 0:
             raise RuntimeError("wrk failed: %s %s" % (done.stdout, done.stderr))
         result = report.parse(done.stdout)
-        used = cpu_seconds(self.gateway.popen.pid) - cpu_before
-        result["cpu_ms"] = used * 1000 / max(result["requests"], 1)
+        used = {}
+        for member, (role, _) in system.items():
+            used[role] = used.get(role, 0) + after[member] - before[member]
+        requests_done = max(result["requests"], 1)
+        result["cpu"] = {role: s * 1000 / requests_done for role, s in used.items()}
+        result["cpu_ms"] = result["cpu"][front]
         return result
 
     def direct(self, name: str, conns: int) -> dict:
@@ -177,7 +356,9 @@ class Bench:
                 self.files["rpc", name], str(conns), str(seconds(self.duration))]
         done = subprocess.run(argv, capture_output=True, text=True, check=True,
                               cwd=ROOT, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-        return report.parse(done.stdout)
+        result = report.parse(done.stdout)
+        result["cpu"] = {report.DIRECT: result["cpu_ms"]}
+        return result
 
     def soak(self, total: int, limit: float, conns: int = 32) -> dict:
         """wrk runs of GET and POST /airport, 10 s each, until ``total`` requests
@@ -193,9 +374,10 @@ class Bench:
         return summed
 
     def reply_queues(self) -> int:
-        """Reply queues with a consumer: the gateway's proxies' and the trips
-        service's.  (Those of the finished direct-RPC runs have none; nameko
-        lets them expire after 5 minutes.)"""
+        """Reply queues with a consumer on the gateway's vhost: the gateway's
+        proxies', the trips service's (and the baseline's, when it calls the
+        same services).  (Those of the finished direct-RPC runs have none;
+        nameko lets them expire after 5 minutes.)"""
         return sum(1 for name, (_, consumers) in self.vhost.queues().items()
                    if name.startswith("rpc.reply") and consumers)
 
@@ -212,37 +394,65 @@ class Bench:
         return rss_kib(self.gateway.popen.pid)
 
 
+def measure_rounds(bench: Bench, calls: list, fronts: list) -> tuple:
+    """The rounds: (front, call, conns) -> results, and call -> results of the
+    gateway with two instances of each service."""
+    rounds = int(setting("BENCH_ROUNDS", "3"))
+    first = [int(c) for c in env_list("BENCH_CONNS", "1,8,32,128")]
+    later = [c for c in first if str(c) in env_list("BENCH_ROUND_CONNS", "1,32")]
+    with_direct = setting("BENCH_DIRECT", "1") != "0"
+    with_scale = setting("BENCH_SCALE", "1") != "0"
+    results, scaled = {}, {}
+
+    def record(key, result):
+        results.setdefault(key, []).append(result)
+        print(report.line(*key, result), flush=True)
+
+    for n in range(rounds):
+        print("round %d of %d" % (n + 1, rounds), flush=True)
+        order = fronts if n % 2 == 0 else fronts[::-1]
+        for name in calls:
+            for conns in first if n == 0 else later:
+                for front in order:
+                    record((front, CALLS[name], conns),
+                           bench.wrk(name, conns, front=front))
+                if with_direct and n == 0:
+                    record((report.DIRECT, CALLS[name], conns),
+                           bench.direct(name, conns))
+        if with_scale:
+            added = bench.scale_up()
+            bench.wrk("mix", report.TARGET_CONNS, duration="2s")
+            for name in calls:
+                result = bench.wrk(name, report.TARGET_CONNS)
+                scaled.setdefault(CALLS[name], []).append(result)
+                print(report.line("2+2", CALLS[name], report.TARGET_CONNS, result),
+                      flush=True)
+            bench.scale_down(added)
+    for conns in first:
+        for front in fronts:
+            record((front, "GET /health", conns), bench.wrk("health", conns,
+                                                            front=front))
+    return results, scaled
+
+
 def run(bench: Bench) -> str:
-    conns_levels = [int(c) for c in env_list("BENCH_CONNS", "1,8,32,128")]
     calls = env_list("BENCH_CALLS", ",".join(CALLS))
-    with_direct = os.environ.get("BENCH_DIRECT", "1") != "0"
-    total = int(os.environ.get("BENCH_REQUESTS", "100000"))
-    overload = int(os.environ.get("BENCH_OVERLOAD", "512"))
+    total = int(setting("BENCH_REQUESTS", "100000"))
+    overload = int(setting("BENCH_OVERLOAD", "512"))
+    fronts = [report.FRONT] + ([report.BASELINE] if bench.baseline else [])
 
     bench.wait_ready()
     bench.seed()
-    rows = []
     print("warming up", flush=True)
-    bench.wrk("mix", 32, duration="3s")
-    for name in calls:
-        for conns in conns_levels:
-            gateway = bench.wrk(name, conns)
-            rows.append(("gateway", CALLS[name], conns, gateway))
-            print(report.line(rows[-1]), flush=True)
-            if with_direct:
-                rows.append(("direct RPC", CALLS[name], conns,
-                             bench.direct(name, conns)))
-                print(report.line(rows[-1]), flush=True)
-    for conns in conns_levels:
-        rows.append(("bare HTTP", "GET /health", conns, bench.wrk("health", conns)))
-        print(report.line(rows[-1]), flush=True)
+    for front in fronts:
+        bench.wrk("mix", 32, duration="3s", front=front)
+    results, scaled = measure_rounds(bench, calls, fronts)
 
     soak = {}
     if total:
         print("%d requests (GET and POST /airport, 32 conns)" % total, flush=True)
         soak["rss_before"], soak["queues_before"] = bench.rss(), bench.reply_queues()
-        soak["run"] = bench.soak(total, seconds(os.environ.get("BENCH_SOAK_LIMIT",
-                                                                "300s")))
+        soak["run"] = bench.soak(total, seconds(setting("BENCH_SOAK_LIMIT", "180s")))
         soak["rss_after"], soak["queues_after"] = bench.rss(), bench.reply_queues()
 
     shed = {}
@@ -261,15 +471,23 @@ def run(bench: Bench) -> str:
         shed["after"] = bench.wrk("get_airport", 1, duration="2s")
     load = os.getloadavg()
     return report.render(
-        rows, soak, shed,
+        results, scaled, soak, shed,
         label=os.environ.get("BENCH_LABEL", ""),
         settings={
             "duration": bench.duration,
-            "variant": bench.variant or "travel-gateway (defaults)",
+            "gateway": bench.variant or "travel-gateway (defaults)",
+            "baseline": ("bench.baseline under nameko run, calling %s" % (
+                "copies of the services on nameko's stock plumbing "
+                "(bench.baseline_services)" if bench.stock
+                else "the gateway's services")) if bench.baseline
+            else "not measured",
             "airports instances": os.environ.get("BENCH_AIRPORTS", "1"),
             "trips instances": os.environ.get("BENCH_TRIPS", "1"),
             "service max_workers": os.environ.get("MAX_WORKERS", "10 (default)"),
             "gateway RPC_MAX_IN_FLIGHT": os.environ.get("RPC_MAX_IN_FLIGHT", "default"),
+            "broker": "a RabbitMQ node of the bench's own; extra Erlang args: %s"
+            % (os.environ.get("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS") or "none"),
+            "redis": "a redis-server of the bench's own, appendfsync everysec",
             "load average at end": "%.2f %.2f %.2f" % load,
             "cores": os.cpu_count(),
         },
@@ -278,18 +496,19 @@ def run(bench: Bench) -> str:
 
 def stop_cleanly_on_sigterm() -> None:
     """SIGTERM unwinds like Ctrl-C, so that the stacks started are stopped
-    and their vhost and Redis database released."""
+    and their servers removed."""
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
 
 
 def main() -> None:
     stop_cleanly_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
-        bench = Bench(Path(workdir))
+        bench = Bench(Path(workdir),
+                      baseline=setting("BENCH_BASELINE", "1") != "0")
         try:
             table = run(bench)
         except BaseException:
-            for process in (bench.gateway, *bench.services):
+            for process in bench.processes():
                 sys.stderr.write("--- %s log (tail)\n%s\n" % (
                     process.name, process.log()[-3000:]))
             raise

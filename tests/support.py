@@ -57,24 +57,25 @@ def rabbitmqctl(*args: str, check: bool = True) -> str:
 
 
 class Vhost:
-    """A RabbitMQ virtual host of its own, for one test run."""
+    """A RabbitMQ virtual host of its own, for one test run: on the shared
+    broker, or on ``node`` (a ``RabbitNode``)."""
 
-    def __init__(self, prefix: str = "travel-test"):
+    def __init__(self, prefix: str = "travel-test", node=None):
         self.name = "%s-%s" % (prefix, uuid.uuid4().hex[:10])
-        rabbitmqctl("add_vhost", self.name)
-        rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
-        self.uri = "amqp://guest:guest@%s:%d/%s" % (RABBIT_HOST, RABBIT_PORT, self.name)
+        self.ctl = node.ctl if node else rabbitmqctl
+        host, port = ("127.0.0.1", node.port) if node else (RABBIT_HOST, RABBIT_PORT)
+        self.ctl("add_vhost", self.name)
+        self.ctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+        self.uri = "amqp://guest:guest@%s:%d/%s" % (host, port, self.name)
 
     def queues(self) -> dict:
         """Queue name -> (messages, consumers)."""
-        out = rabbitmqctl(
-            "list_queues", "-p", self.name, "name", "messages", "consumers"
-        )
+        out = self.ctl("list_queues", "-p", self.name, "name", "messages", "consumers")
         rows = (line.split("\t") for line in out.splitlines() if "\t" in line)
         return {name: (int(m), int(c)) for name, m, c in rows if m.isdigit()}
 
     def delete(self):
-        rabbitmqctl("delete_vhost", self.name, check=False)
+        self.ctl("delete_vhost", self.name, check=False)
 
 
 class RedisDatabase:
@@ -116,10 +117,12 @@ class RedisServer:
     """A Redis server of its own, which a test may stop and start again.
 
     It keeps an append-only file, so that a restart keeps the data as a
-    persistent production Redis would.
+    persistent production Redis would; ``appendfsync`` says how often it is
+    flushed to disk (``everysec`` is the compose file's setting).
     """
 
-    def __init__(self):
+    def __init__(self, appendfsync: str = "always"):
+        self.appendfsync = appendfsync
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="travel-redis-")
         self.uri = "redis://127.0.0.1:%d/0" % self.port
@@ -130,7 +133,7 @@ class RedisServer:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", self.dir, "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always"],
+             "--appendfsync", self.appendfsync],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_until(self.answers, 10, what="redis-server to answer")
@@ -312,8 +315,8 @@ class RabbitNode:
         except OSError:
             return False
 
-    def ctl(self, *args: str) -> str:
-        return rabbitmqctl("-n", self.name, *args)
+    def ctl(self, *args: str, check: bool = True) -> str:
+        return rabbitmqctl("-n", self.name, *args, check=check)
 
     def stop(self):
         self.ctl("stop")
