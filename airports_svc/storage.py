@@ -1,6 +1,6 @@
 """Airports in Redis, with the set of trips that use each one."""
 
-from travel_common.records import Records, store_errors
+from travel_common.records import Records
 from travel_common.service import RecordStore
 
 # KEYS: the airports' records, then their reference sets; ARGV: trip id.
@@ -18,11 +18,17 @@ end
 return missing
 """
 
+# KEYS: the airports' reference sets; ARGV: trip id.
+RELEASE = """
+for i = 1, #KEYS do redis.call('SREM', KEYS[i], ARGV[1]) end
+"""
+
 
 class Airports(Records):
-    def __init__(self, client, prefix):
-        super().__init__(client, prefix)
+    def __init__(self, client, prefix, **options):
+        super().__init__(client, prefix, **options)
         self._reserve = client.register_script(RESERVE)
+        self._release = client.register_script(RELEASE)
 
     def refs_key(self, airport_id: str) -> str:
         return "refs:" + airport_id
@@ -32,20 +38,20 @@ class Airports(Records):
 
     def reserve(self, airport_ids: list, trip_id: str) -> list:
         """Mark the airports as used by ``trip_id``; return the missing ones."""
-        with store_errors():
-            missing = self._reserve(
-                keys=[self.key("rec", a) for a in airport_ids]
-                + [self.key(self.refs_key(a)) for a in airport_ids],
-                args=[trip_id],
-            )
+        missing = self.write(
+            self._reserve,
+            keys=[self.key("rec", a) for a in airport_ids]
+            + [self.key(self.refs_key(a)) for a in airport_ids],
+            args=[trip_id],
+        )
         return [airport_ids[position - 1] for position in missing]
 
     def release(self, airport_ids: list, trip_id: str) -> None:
-        with store_errors():
-            pipe = self.client.pipeline()
-            for airport_id in airport_ids:
-                pipe.srem(self.key(self.refs_key(airport_id)), trip_id)
-            pipe.execute()
+        self.write(
+            self._release,
+            keys=[self.key(self.refs_key(a)) for a in airport_ids],
+            args=[trip_id],
+        )
 
 
 class AirportStore(RecordStore):

@@ -15,6 +15,7 @@ from travel_common.errors import (
     IdempotencyConflict,
     InUse,
     Invalid,
+    NotAcknowledged,
     NotFound,
     StoreUnavailable,
 )
@@ -35,6 +36,7 @@ ERROR_STATUS = {
     UnknownService: (503, "The service is not running."),
     DependencyUnavailable: (503, None),
     StoreUnavailable: (503, None),
+    NotAcknowledged: (503, None),
     BrokerUnavailable: (503, "The message broker is unreachable."),
     Overloaded: (503, "Too many requests in flight; retry shortly."),
     RpcTimeout: (504, "The service did not answer in time."),

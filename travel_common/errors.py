@@ -63,3 +63,15 @@ class DeadlineExceeded(TravelError):
     """The caller's deadline passed before the call could start; it was not run."""
 
     detail = "The request was not carried out: its caller stopped waiting."
+
+
+@deserialize_to_instance
+class NotAcknowledged(TravelError):
+    """A write that fewer replicas than ``REDIS_MIN_REPLICAS`` confirmed in time,
+    or that the primary refused for want of replicas: it may or may not stand."""
+
+    detail = (
+        "The write was not acknowledged by enough replicas of the data store: it "
+        "may or may not have been applied. Retrying is safe (a create with the "
+        "same Idempotency-Key is not made twice)."
+    )

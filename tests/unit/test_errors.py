@@ -13,6 +13,7 @@ from travel_common.errors import (
     IdempotencyConflict,
     InUse,
     Invalid,
+    NotAcknowledged,
     NotFound,
     StoreUnavailable,
 )
@@ -29,6 +30,10 @@ ROWS = [
     (DependencyUnavailable(), 503,
      "A service needed for this request is unavailable."),
     (StoreUnavailable(), 503, "The data store is unavailable."),
+    (NotAcknowledged(), 503,
+     "The write was not acknowledged by enough replicas of the data store: it "
+     "may or may not have been applied. Retrying is safe (a create with the "
+     "same Idempotency-Key is not made twice)."),
     (BrokerUnavailable("[Errno 111] Connection refused"), 503,
      "The message broker is unreachable."),
     (Overloaded(), 503, "Too many requests in flight; retry shortly."),
