@@ -43,8 +43,8 @@ WAIT_TIMEOUT_MS = 1000
 CLAIM = """
 local cur = redis.call('HMGET', KEYS[1], 'id', 'fp', 'body')
 if cur[1] then
-  -- Rewritten as it is, so that the WAIT after this call also covers the
-  -- write that stored it, which may have come from another connection.
+  -- Rewritten as it is: WAIT is documented to cover the writes of its own
+  -- connection, and the one that stored this claim may have been another's.
   redis.call('HSET', KEYS[1], 'id', cur[1])
   return cur
 end

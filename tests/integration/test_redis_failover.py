@@ -18,6 +18,8 @@ import requests
 from sentinel_support import SentinelGroup
 
 from travel_common.errors import NotAcknowledged
+from travel_common.records import Records
+from travel_common.redis_client import connect
 
 from support import LoadLoop, Stack, Vhost, service, wait_until
 
@@ -139,6 +141,30 @@ def test_a_sentinel_lost(group, creates):
     assert load.statuses() == {201}, creates.details
     assert len(during) > 10
     check_store(group, creates)
+
+
+def test_a_replayed_create_waits_for_its_replicas(group):
+    """A create stored on the primary alone (its WAIT failed: "not
+    acknowledged"), sent again with its key from another connection, is not
+    answered before replicas hold it."""
+    def records(min_replicas):
+        client = connect(group.uri(1), socket_timeout=3, decode_responses=True)
+        return Records(client, "replay", min_replicas=min_replicas)
+
+    unwaiting, replayer = records(0), records(1)
+    replayer.create({"airport": "acknowledged"})
+    replicas = group.replicas()
+    for replica in replicas:
+        replica.pause()
+    try:
+        stored = unwaiting.create({"airport": "R"}, idempotency_key="client:k")
+        with pytest.raises(NotAcknowledged):
+            replayer.create({"airport": "R"}, idempotency_key="client:k")
+    finally:
+        for replica in replicas:
+            replica.resume()
+    assert replayer.create({"airport": "R"}, idempotency_key="client:k") == stored
+    replayer.client.flushdb()
 
 
 def test_primary_killed_a_replica_promoted_writes_resume(group, creates):
