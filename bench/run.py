@@ -59,14 +59,17 @@ def seconds(duration: str) -> float:
 
 
 class Bench:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, redis_uri: str | None = None):
+        """The stack on a vhost of its own, and on ``redis_uri`` or else a
+        database of the shared Redis."""
         self.workdir = workdir
         self.duration = os.environ.get("BENCH_DURATION", "5s")
         self.vhost = Vhost("travel-bench")
-        self.redis = RedisDatabase()
+        self.redis = None if redis_uri else RedisDatabase()
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
-        env = dict(os.environ, AMQP_URI=self.vhost.uri, REDIS_URI=self.redis.uri,
+        env = dict(os.environ, AMQP_URI=self.vhost.uri,
+                   REDIS_URI=redis_uri or self.redis.uri,
                    PYTHONUNBUFFERED="1", HOST="127.0.0.1", PORT=str(self.port))
         env.pop("API_KEYS", None)
         env.setdefault("PYTHONWARNINGS", "ignore")
@@ -107,7 +110,8 @@ class Bench:
         for process in processes:
             process.stop()
         self.vhost.delete()
-        self.redis.release()
+        if self.redis:
+            self.redis.release()
 
     def wait_ready(self, timeout: float = 60):
         deadline = time.monotonic() + timeout

@@ -117,15 +117,28 @@ class Records:
         with store_errors():
             if not self.min_replicas:
                 return script(keys=keys, args=args)
-            pipe = self.client.pipeline(transaction=False)
-            script(keys=keys, args=args, client=pipe)
-            pipe.wait(self.min_replicas, WAIT_TIMEOUT_MS)
-            result, replicas = pipe.execute(raise_on_error=False)
+            result, replicas = self._run_and_wait(script, keys, args)
             if isinstance(result, Exception):
                 raise result
         if isinstance(replicas, Exception) or replicas < self.min_replicas:
             raise NotAcknowledged()
         return result
+
+    def _run_and_wait(self, script, keys: list, args: list) -> list:
+        """EVALSHA and WAIT in one round trip, on one connection.  (A script
+        called on a pipeline would first ask SCRIPT EXISTS: one round trip
+        more on every write.)  A server that doesn't have the script yet (a
+        promoted replica: scripts reach replicas as their effects) refuses it
+        without running it; it is then loaded, and run again."""
+        for _ in range(2):
+            pipe = self.client.pipeline(transaction=False)
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+            pipe.wait(self.min_replicas, WAIT_TIMEOUT_MS)
+            outcome = pipe.execute(raise_on_error=False)
+            if not isinstance(outcome[0], redis.exceptions.NoScriptError):
+                break
+            self.client.script_load(script.script)
+        return outcome
 
     def create(self, fields: dict, indexes=(), idempotency_key=None, prepare=None):
         """Store a new record made of ``fields``; return it with its ``id``.
@@ -154,8 +167,9 @@ class Records:
             try:
                 prepare(record_id)
             except Exception:
-                if idem:
-                    self.write(self._release_claim, keys=[idem], args=[])
+                if idem:  # nothing to wait for: a claim left behind is harmless
+                    with store_errors():
+                        self._release_claim(keys=[idem])
                 raise
         flat = [item for pair in fields.items() for item in pair]
         self.write(
