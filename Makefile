@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint services browser install clean bench wrk
+.PHONY: run test lint services browser install clean bench bench-replicas wrk
 
 run: $(INSTALLED) services
 	$(BIN)/python -m travel_common.runstack
@@ -41,6 +41,10 @@ wrk:
 # BENCH_DURATION=3s for a quick run; bench/run.py lists the other knobs.
 bench: $(INSTALLED) services wrk
 	$(BIN)/python -m bench
+
+# What REDIS_MIN_REPLICAS=1 costs: 0 against 1 on a primary and a replica.
+bench-replicas: $(INSTALLED) services wrk
+	$(BIN)/python -m bench.replicas
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
