@@ -84,8 +84,10 @@ class SentinelGroup:
 
     def __init__(self, replicas: int = 2, sentinels: int = 3):
         self.root = Path(tempfile.mkdtemp(prefix="travel-sentinel-"))
-        # characters that must be percent-encoded in a URI, on purpose
-        self.password = "pw/%s@:," % uuid.uuid4().hex
+        # ``secret`` is in the password however it is written; the password
+        # has characters that must be percent-encoded in a URI, on purpose
+        self.secret = uuid.uuid4().hex
+        self.password = "pw/%s@:," % self.secret
         self.nodes = []
         self.sentinels = []
         try:
