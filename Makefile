@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint services browser install clean bench wrk
+.PHONY: run test lint services browser install clean bench bench-replicas wrk
 
 run: services $(INSTALLED)
 	$(BIN)/python -m travel_common.runstack
@@ -44,6 +44,10 @@ wrk:
 # runs a RabbitMQ node and a Redis server of its own (rabbitmq-server, redis-server).
 bench: $(INSTALLED) services wrk
 	$(BIN)/python -m bench
+
+# What REDIS_MIN_REPLICAS=1 costs: 0 against 1 on a primary and a replica.
+bench-replicas: $(INSTALLED) services wrk
+	$(BIN)/python -m bench.replicas
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

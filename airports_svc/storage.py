@@ -10,7 +10,7 @@ Besides the records (see ``travel_common.records``), under ``airports:``:
 """
 
 from travel_common.errors import Released
-from travel_common.records import Records, store_errors
+from travel_common.records import Records
 
 PREFIX = "airports"
 RELEASED_TTL = 24 * 3600  # seconds; as long as a client's idempotency key
@@ -48,8 +48,8 @@ def released_key(trip_id: str) -> str:
 
 
 class Airports(Records):
-    def __init__(self, client, prefix):
-        super().__init__(client, prefix)
+    def __init__(self, client, prefix, **options):
+        super().__init__(client, prefix, **options)
         self._reserve = client.register_script(RESERVE)
         self._release = client.register_script(RELEASE)
 
@@ -61,22 +61,22 @@ class Airports(Records):
 
         ``Released`` if ``trip_id`` was released before: nothing is marked.
         """
-        with store_errors():
-            missing = self._reserve(
-                keys=[self.key(released_key(trip_id))]
-                + [self.key("rec", a) for a in airport_ids]
-                + [self.key(refs_key(a)) for a in airport_ids],
-                args=[trip_id],
-            )
+        missing = self.write(
+            self._reserve,
+            keys=[self.key(released_key(trip_id))]
+            + [self.key("rec", a) for a in airport_ids]
+            + [self.key(refs_key(a)) for a in airport_ids],
+            args=[trip_id],
+        )
         if missing == -1:
             raise Released()
         return [airport_ids[position - 1] for position in missing]
 
     def release(self, airport_ids: list, trip_id: str) -> None:
         """The airports are no longer used by ``trip_id``, nor ever will be."""
-        with store_errors():
-            self._release(
-                keys=[self.key(released_key(trip_id))]
-                + [self.key(refs_key(a)) for a in airport_ids],
-                args=[trip_id, RELEASED_TTL],
-            )
+        self.write(
+            self._release,
+            keys=[self.key(released_key(trip_id))]
+            + [self.key(refs_key(a)) for a in airport_ids],
+            args=[trip_id, RELEASED_TTL],
+        )

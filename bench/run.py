@@ -139,11 +139,14 @@ class Servers:
 class Bench:
     """The system on ``servers`` (its own when not given): the services, the
     gateway and, with ``baseline``, the baseline.  With ``sampled``, each
-    service runs with the on-CPU sampler of ``bench.oncpu``."""
+    service runs with the on-CPU sampler of ``bench.oncpu``.  ``redis_uri``
+    puts the services on another Redis than the servers' own."""
 
     def __init__(self, workdir: Path, servers: Servers | None = None,
-                 baseline: bool = False, sampled: bool = False):
+                 baseline: bool = False, sampled: bool = False,
+                 redis_uri: str | None = None):
         self.workdir = workdir
+        self.redis_uri = redis_uri
         self.duration = setting("BENCH_DURATION", "5s")
         self.with_baseline = baseline
         self.sampled = sampled
@@ -164,7 +167,8 @@ class Bench:
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         env = dict(os.environ, AMQP_URI=self.vhost.uri,
-                   REDIS_URI=self.servers.redis.uri, PYTHONUNBUFFERED="1",
+                   REDIS_URI=self.redis_uri or self.servers.redis.uri,
+                   PYTHONUNBUFFERED="1",
                    HOST="127.0.0.1", PORT=str(self.port))
         env.pop("API_KEYS", None)
         env.setdefault("PYTHONWARNINGS", "ignore")
@@ -233,7 +237,7 @@ class Bench:
                 vhost.delete()
         if self.own_servers:
             self.servers.stop()
-        else:
+        elif not self.redis_uri:
             redis.Redis.from_url(self.servers.redis.uri).flushdb()
 
     def wait_ready(self, timeout: float = 60):

@@ -16,6 +16,7 @@ from travel_common.errors import (
     Interrupted,
     InUse,
     Invalid,
+    NotAcknowledged,
     NotFound,
     StoreUnavailable,
 )
@@ -37,6 +38,7 @@ ERROR_STATUS = {
     DependencyUnavailable: (503, None),
     Interrupted: (503, None),
     StoreUnavailable: (503, None),
+    NotAcknowledged: (503, None),
     BrokerUnavailable: (503, "The message broker is unreachable."),
     Overloaded: (503, "Too many requests in flight; retry shortly."),
     RpcTimeout: (504, "The service did not answer in time."),

@@ -77,3 +77,15 @@ class Released(TravelError):
     """The trip id was released: it can never be reserved again."""
 
     detail = "This trip was released; it cannot be reserved again."
+
+
+@deserialize_to_instance
+class NotAcknowledged(TravelError):
+    """A write that fewer replicas than ``REDIS_MIN_REPLICAS`` confirmed in time,
+    or that the primary refused for want of replicas: it may or may not stand."""
+
+    detail = (
+        "The write was not acknowledged by enough replicas of the data store: it "
+        "may or may not have been applied. Retrying is safe (a create with the "
+        "same Idempotency-Key is not made twice)."
+    )

@@ -11,6 +11,13 @@ Keys, under a service's prefix ``P``:
 Pages follow ``seq``: a cursor is the last ``seq`` seen, so every record that
 exists for the whole walk is listed exactly once.  Writes that touch several
 keys are Lua scripts, so that Redis applies them whole.
+
+Every write that a client is answered for goes through ``Records.write``: with
+``min_replicas`` (``REDIS_MIN_REPLICAS``) it is followed, on the same
+connection, by ``WAIT min_replicas`` (Redis's own count of the replicas that
+hold everything this connection wrote), and a write fewer replicas confirmed
+in time is ``NotAcknowledged``.  So no create answered 201 is lost when the
+primary dies and Sentinel promotes a replica.
 """
 
 import json
@@ -19,13 +26,28 @@ from contextlib import contextmanager
 import redis
 
 from travel_common import idempotency
-from travel_common.errors import IdempotencyConflict, InUse, NotFound, StoreUnavailable
+from travel_common.errors import (
+    IdempotencyConflict,
+    InUse,
+    NotAcknowledged,
+    NotFound,
+    StoreUnavailable,
+)
 from travel_common.ids import new_id
+
+# How long a write waits for its replicas (WAIT's timeout): plenty for a live
+# replica (well under a millisecond on one network), short beside RPC_TIMEOUT.
+WAIT_TIMEOUT_MS = 1000
 
 # KEYS: idem; ARGV: id, fp, ttl. Returns the claim: id, fp, body (or false).
 CLAIM = """
 local cur = redis.call('HMGET', KEYS[1], 'id', 'fp', 'body')
-if cur[1] then return cur end
+if cur[1] then
+  -- Rewritten as it is: WAIT is documented to cover the writes of its own
+  -- connection, and the one that stored this claim may have been another's.
+  redis.call('HSET', KEYS[1], 'id', cur[1])
+  return cur
+end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'fp', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return {ARGV[1], ARGV[2], false}
@@ -55,25 +77,62 @@ STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 
 @contextmanager
 def store_errors():
-    """Turn Redis being unreachable into the domain's ``StoreUnavailable``."""
+    """Turn Redis being unreachable into the domain's ``StoreUnavailable``, and
+    a primary refusing writes for want of replicas (``min-replicas-to-write``)
+    into ``NotAcknowledged``."""
     try:
         yield
     except STORE_ERRORS:
         raise StoreUnavailable() from None
+    except redis.ResponseError as error:
+        if str(error).startswith("NOREPLICAS "):
+            raise NotAcknowledged() from None
+        raise
 
 
 class Records:
     """The records of one kind, under one key prefix."""
 
-    def __init__(self, client: redis.Redis, prefix: str):
+    def __init__(self, client: redis.Redis, prefix: str, min_replicas: int = 0):
         self.client = client
         self.prefix = prefix
+        self.min_replicas = min_replicas
         self._claim = client.register_script(CLAIM)
         self._store = client.register_script(STORE)
         self._delete = client.register_script(DELETE)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix,) + parts)
+
+    def write(self, script, keys: list, args: list):
+        """Run a write ``script``; its result, once ``min_replicas`` replicas
+        hold it.  Raises ``NotAcknowledged`` otherwise: the write may or may
+        not stand, so it must be safe to run again."""
+        with store_errors():
+            if not self.min_replicas:
+                return script(keys=keys, args=args)
+            result, replicas = self._run_and_wait(script, keys, args)
+            if isinstance(result, Exception):
+                raise result
+        if isinstance(replicas, Exception) or replicas < self.min_replicas:
+            raise NotAcknowledged()
+        return result
+
+    def _run_and_wait(self, script, keys: list, args: list) -> list:
+        """EVALSHA and WAIT in one round trip, on one connection.  (A script
+        called on a pipeline would first ask SCRIPT EXISTS: one round trip
+        more on every write.)  A server that doesn't have the script yet (a
+        promoted replica: scripts reach replicas as their effects) refuses it
+        without running it; it is then loaded, and run again."""
+        for _ in range(2):
+            pipe = self.client.pipeline(transaction=False)
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+            pipe.wait(self.min_replicas, WAIT_TIMEOUT_MS)
+            outcome = pipe.execute(raise_on_error=False)
+            if not isinstance(outcome[0], redis.exceptions.NoScriptError):
+                break
+            self.client.script_load(script.script)
+        return outcome
 
     def create(self, fields: dict, indexes=(), idempotency_key=None):
         """Store a new record made of ``fields``; return it with its ``id``.
@@ -87,28 +146,28 @@ class Records:
         if idempotency_key:
             idem = self.key("idem", idempotency_key)
             fp = idempotency.fingerprint(fields)
-            with store_errors():
-                record_id, claimed_fp, body = self._claim(
-                    keys=[idem],
-                    args=[record_id, fp, idempotency.ttl_for(idempotency_key)],
-                )
+            record_id, claimed_fp, body = self.write(
+                self._claim,
+                keys=[idem],
+                args=[record_id, fp, idempotency.ttl_for(idempotency_key)],
+            )
             if claimed_fp != fp:
                 raise IdempotencyConflict()
             if body:
                 return json.loads(body)
         record = {"id": record_id, **fields}
         flat = [item for pair in fields.items() for item in pair]
-        with store_errors():
-            self._store(
-                keys=[
-                    self.key("rec", record_id),
-                    self.key("seq"),
-                    idem,
-                    self.key("index"),
-                    *(self.key(i) for i in indexes),
-                ],
-                args=[record_id, json.dumps(record), *flat],
-            )
+        self.write(
+            self._store,
+            keys=[
+                self.key("rec", record_id),
+                self.key("seq"),
+                idem,
+                self.key("index"),
+                *(self.key(i) for i in indexes),
+            ],
+            args=[record_id, json.dumps(record), *flat],
+        )
         return record
 
     def get(self, record_id: str) -> dict:
@@ -120,16 +179,16 @@ class Records:
 
     def delete(self, record_id: str, indexes=(), guard: str | None = None) -> None:
         """Delete a record; ``InUse`` while the ``guard`` set has members."""
-        with store_errors():
-            outcome = self._delete(
-                keys=[
-                    self.key("rec", record_id),
-                    self.key(guard) if guard else "",
-                    self.key("index"),
-                    *(self.key(i) for i in indexes),
-                ],
-                args=[record_id],
-            )
+        outcome = self.write(
+            self._delete,
+            keys=[
+                self.key("rec", record_id),
+                self.key(guard) if guard else "",
+                self.key("index"),
+                *(self.key(i) for i in indexes),
+            ],
+            args=[record_id],
+        )
         if outcome == 0:
             raise NotFound()
         if outcome == -1:

@@ -16,7 +16,9 @@
 - ``RequestLog``: puts the caller's request id into the log context of each
   worker and logs one line per call.
 - ``RecordStore``: nameko-redis's ``Redis`` provider, handing each worker a
-  ``Records`` repository under the service's key prefix instead of a raw client.
+  ``Records`` repository under the service's key prefix instead of a raw client;
+  ``REDIS_URI`` may name a Sentinel-watched primary (``redis_client``), and
+  ``REDIS_MIN_REPLICAS`` makes each write wait for that many replicas.
 """
 
 import logging
@@ -39,6 +41,7 @@ from nameko_redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from travel_common import redis_client
 from travel_common.broker import BROKER_ERRORS
 from travel_common.errors import DeadlineExceeded, Invalid, TravelError
 from travel_common.logs import request_id_var
@@ -183,9 +186,19 @@ class RecordStore(Redis):
         )
         self.prefix = prefix
 
+    def setup(self):
+        super().setup()
+        redis_client.check_uri(self.redis_uri)  # a bad URI stops the start-up
+        self.min_replicas = redis_client.min_replicas(
+            self.container.config.get("REDIS_MIN_REPLICAS", 0)
+        )
+
     def start(self):
-        super().start()
-        self.repository = self.repository_class(self.client, self.prefix)
+        # nameko-redis 1.1.0 Redis.start: the client, from our URI forms
+        self.client = redis_client.connect(self.redis_uri, **self.options)
+        self.repository = self.repository_class(
+            self.client, self.prefix, min_replicas=self.min_replicas
+        )
 
     def get_dependency(self, worker_ctx):
         return self.repository

@@ -58,7 +58,8 @@ a trip that has a step" holds through any fault, each script being atomic:
    ``SETTLE`` drops only a step still in the state released, and by then the
    release has run; two instances releasing the same step (a lease that ran
    out) do the same idempotent work.
-5. A create whose ``STORE`` outcome is unknown (Redis unreachable) does
+5. A create whose ``STORE`` outcome is unknown (Redis unreachable, or the
+   write not acknowledged by ``REDIS_MIN_REPLICAS`` replicas in time) does
    nothing more: its step is either gone (stored) or pending, and undone once
    ``until`` has passed.  Nothing is released on a guess.
 6. A retry of a create with the same idempotency key (or its redelivery after
@@ -111,7 +112,12 @@ if KEYS[1] ~= '' then
   local cur = redis.call('HMGET', KEYS[1], 'id', 'fp', 'body')
   if cur[1] then
     if cur[2] ~= ARGV[3] then return {'conflict'} end
-    if cur[3] then return {'done', cur[3]} end
+    if cur[3] then
+      -- Rewritten as it is, so that the WAIT that follows (REDIS_MIN_REPLICAS)
+      -- covers the first create's writes, which another connection made.
+      redis.call('HSET', KEYS[1], 'id', cur[1])
+      return {'done', cur[3]}
+    end
     if cur[1] ~= ARGV[1] then return {'claimed', cur[1]} end
     local step = redis.call('HMGET', KEYS[3], 'state', 'until')
     if step[1] == 'pending' and tonumber(step[2]) >= now then
@@ -223,8 +229,8 @@ class OwingTrips(Records):
     step_retry = STEP_RETRY
     create_time_limit = CREATE_TIME_LIMIT
 
-    def __init__(self, client, prefix):
-        super().__init__(client, prefix)
+    def __init__(self, client, prefix, **options):
+        super().__init__(client, prefix, **options)
         self._open = client.register_script(OPEN)
         self._store_owed = client.register_script(STORE)
         self._abandon = client.register_script(ABANDON)
@@ -254,16 +260,16 @@ class OwingTrips(Records):
             ttl = idempotency.ttl_for(idempotency_key)
         trip_id, claimed = new_id(), ""
         for _ in range(3):  # a concurrent retry may replace the claim meanwhile
-            with store_errors():
-                outcome = self._open(
-                    keys=[
-                        idem,
-                        self.key("owed"),
-                        self.owed_key(claimed or trip_id),
-                        self.owed_key(trip_id),
-                    ],
-                    args=[claimed, trip_id, fp, ttl, pack(airport_ids), deadline],
-                )
+            outcome = self.write(
+                self._open,
+                keys=[
+                    idem,
+                    self.key("owed"),
+                    self.owed_key(claimed or trip_id),
+                    self.owed_key(trip_id),
+                ],
+                args=[claimed, trip_id, fp, ttl, pack(airport_ids), deadline],
+            )
             if outcome[0] == "conflict":
                 raise IdempotencyConflict()
             if outcome[0] == "done":
@@ -284,19 +290,19 @@ class OwingTrips(Records):
         record = {"id": trip_id, **fields}
         flat = [item for pair in fields.items() for item in pair]
         idem = self.key("idem", idempotency_key) if idempotency_key else ""
-        with store_errors():
-            outcome = self._store_owed(
-                keys=[
-                    self.owed_key(trip_id),
-                    self.key("owed"),
-                    self.key("rec", trip_id),
-                    self.key("seq"),
-                    idem,
-                    self.key("index"),
-                    *(self.key(i) for i in indexes),
-                ],
-                args=[trip_id, json.dumps(record), self.step_retry, *flat],
-            )
+        outcome = self.write(
+            self._store_owed,
+            keys=[
+                self.owed_key(trip_id),
+                self.key("owed"),
+                self.key("rec", trip_id),
+                self.key("seq"),
+                idem,
+                self.key("index"),
+                *(self.key(i) for i in indexes),
+            ],
+            args=[trip_id, json.dumps(record), self.step_retry, *flat],
+        )
         if outcome == 0:
             raise Interrupted()
         if outcome == -1:
@@ -315,17 +321,17 @@ class OwingTrips(Records):
 
     def delete_owing(self, trip_id: str, airport_ids: list, indexes=()) -> Step:
         """Delete the trip and owe its release, at once; ``NotFound`` if gone."""
-        with store_errors():
-            deleted = self._delete_owing(
-                keys=[
-                    self.owed_key(trip_id),
-                    self.key("owed"),
-                    self.key("rec", trip_id),
-                    self.key("index"),
-                    *(self.key(i) for i in indexes),
-                ],
-                args=[trip_id, pack(airport_ids), self.step_retry],
-            )
+        deleted = self.write(
+            self._delete_owing,
+            keys=[
+                self.owed_key(trip_id),
+                self.key("owed"),
+                self.key("rec", trip_id),
+                self.key("index"),
+                *(self.key(i) for i in indexes),
+            ],
+            args=[trip_id, pack(airport_ids), self.step_retry],
+        )
         if not deleted:
             raise NotFound()
         return Step(trip_id, RELEASE, airport_ids)

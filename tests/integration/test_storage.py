@@ -1,4 +1,5 @@
 """The Redis storage, against the session's own Redis database."""
+import time
 import uuid
 
 import pytest
@@ -6,7 +7,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from travel_common.errors import IdempotencyConflict, InUse, NotFound, StoreUnavailable
+from travel_common.errors import (
+    IdempotencyConflict,
+    InUse,
+    NotAcknowledged,
+    NotFound,
+    StoreUnavailable,
+)
 from travel_common.records import Records
 
 
@@ -67,3 +74,15 @@ def test_unreachable_redis_is_store_unavailable():
         records.get("a" * 32)
     with pytest.raises(StoreUnavailable):
         records.create({"airport": "A"}, idempotency_key="auto:3")
+
+
+def test_a_write_no_replica_confirms_is_not_acknowledged(redis_db):
+    """``REDIS_MIN_REPLICAS=1`` against a Redis without replicas: each write
+    waits WAIT's timeout, then is refused; reads go on."""
+    records = Records(redis_db.client, "test-%s" % uuid.uuid4().hex[:8],
+                      min_replicas=1)
+    started = time.monotonic()
+    with pytest.raises(NotAcknowledged):
+        records.create({"airport": "A"})
+    assert 1 <= time.monotonic() - started < 2
+    assert records.page(10)["items"][0]["airport"] == "A"  # it may stand

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from travel_common.redis_client import parse_sentinel_uri
 from travel_common.runstack import QUIET_EVENTLET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +43,8 @@ NAMEKO_VARIABLES = dict(
     re.findall(r"\$\{(\w+):([^}]*)\}", (COMPOSE_DIR / "nameko.yml").read_text())
 )
 PASS_THROUGH = re.compile(r"^\$\{(\w+):-([^}]*)\}$")
+# Defaults that name compose's own services instead of localhost.
+COMPOSE_DEFAULTS = {"REDIS_URI": "redis://redis:6379/0"}
 
 
 def console_scripts() -> dict:
@@ -61,7 +64,8 @@ def service_names(module_name: str) -> set:
 
 
 def test_the_stack_has_broker_store_services_and_gateway():
-    assert set(SERVICES) == {"rabbitmq", "redis", "airports", "trips", "gateway"}
+    default = {name for name, spec in SERVICES.items() if "profiles" not in spec}
+    assert default == {"rabbitmq", "redis", "airports", "trips", "gateway"}
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -193,7 +197,9 @@ def test_environment_uses_the_contracts_names_and_defaults(name, variable):
     value = str(SERVICES[name]["environment"][variable])
     passed = PASS_THROUGH.match(value)
     if passed:
-        default = CONTRACT.get(variable, NAMEKO_VARIABLES.get(variable))
+        default = COMPOSE_DEFAULTS.get(
+            variable, CONTRACT.get(variable, NAMEKO_VARIABLES.get(variable))
+        )
         assert passed.groups() == (variable, default)
 
 
@@ -202,7 +208,7 @@ def test_app_services_reach_rabbitmq_and_redis_by_service_name(name):
     environment = SERVICES[name]["environment"]
     assert environment["AMQP_URI"] == "amqp://guest:guest@rabbitmq:5672/"
     if name != "gateway":
-        assert environment["REDIS_URI"] == "redis://redis:6379/0"
+        assert environment["REDIS_URI"] == "${REDIS_URI:-redis://redis:6379/0}"
 
 
 # --- compose/Dockerfile -----------------------------------------------------
@@ -316,3 +322,59 @@ def test_dockerfile_copies_only_files_that_exist(args):
         return
     for source in words[:-1]:
         assert (ROOT / source).exists()
+
+
+# --- profile "cluster": Redis watched by Sentinel ----------------------------
+
+REDIS_REPLICAS = ("redis-replica-1", "redis-replica-2")
+SENTINELS = ("redis-sentinel-1", "redis-sentinel-2", "redis-sentinel-3")
+COMPOSE_TEXT = (COMPOSE_DIR / "docker-compose.yml").read_text()
+SENTINEL_URI = re.search(r"REDIS_URI=(redis\+sentinel://\S+)", COMPOSE_TEXT).group(1)
+
+
+def shell_script(name: str) -> str:
+    sh, flag, script = SERVICES[name]["command"]
+    assert (sh, flag) == ("sh", "-c")
+    return script
+
+
+@pytest.mark.parametrize("name", REDIS_REPLICAS + SENTINELS)
+def test_cluster_profile_runs_replicas_and_sentinels_on_the_redis_image(name):
+    spec = SERVICES[name]
+    assert spec["profiles"] == ["cluster"]
+    assert spec["image"] == SERVICES["redis"]["image"]
+    assert spec["hostname"] == name  # what it announces
+    assert spec["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    assert "ports" not in spec
+
+
+@pytest.mark.parametrize("name", REDIS_REPLICAS)
+def test_replicas_follow_redis_with_an_append_only_file_of_their_own(name):
+    script = shell_script(name)
+    assert "replicaof redis 6379" in script
+    assert "appendonly yes" in script
+    assert "replica-announce-ip $$(hostname)" in script
+    volume, path = SERVICES[name]["volumes"][0].split(":")
+    assert path == "/data" and volume in COMPOSE["volumes"]
+
+
+@pytest.mark.parametrize("name", ("redis",) + REDIS_REPLICAS)
+def test_every_data_node_refuses_writes_without_its_replicas(name):
+    command = " ".join(SERVICES[name]["command"])
+    assert "--min-replicas-to-write ${REDIS_MIN_REPLICAS:-0}" in command
+
+
+@pytest.mark.parametrize("name", SENTINELS)
+def test_sentinels_watch_redis_with_a_quorum_of_two(name):
+    script = shell_script(name)
+    assert "sentinel monitor travel redis 6379 2" in script
+    assert "sentinel announce-hostnames yes" in script
+    assert "sentinel resolve-hostnames yes" in script
+    assert "exec redis-server /data/sentinel.conf --sentinel" in script
+    assert "26379" in " ".join(SERVICES[name]["healthcheck"]["test"])
+
+
+def test_the_documented_sentinel_uri_names_the_sentinels_and_the_master():
+    target = parse_sentinel_uri(SENTINEL_URI)
+    assert target.sentinels == tuple((name, 26379) for name in SENTINELS)
+    assert target.master == "travel"

@@ -14,6 +14,7 @@ from travel_common.errors import (
     Interrupted,
     InUse,
     Invalid,
+    NotAcknowledged,
     NotFound,
     StoreUnavailable,
 )
@@ -32,6 +33,10 @@ ROWS = [
     (Interrupted(), 503,
      "The request was interrupted and nothing was stored; retry it."),
     (StoreUnavailable(), 503, "The data store is unavailable."),
+    (NotAcknowledged(), 503,
+     "The write was not acknowledged by enough replicas of the data store: it "
+     "may or may not have been applied. Retrying is safe (a create with the "
+     "same Idempotency-Key is not made twice)."),
     (BrokerUnavailable("[Errno 111] Connection refused"), 503,
      "The message broker is unreachable."),
     (Overloaded(), 503, "Too many requests in flight; retry shortly."),

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from travel_common.redis_client import parse_sentinel_uri
+
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "k8s" / "base"
 KUSTOMIZATION = yaml.safe_load((BASE / "kustomization.yaml").read_text())
@@ -198,7 +200,7 @@ def test_environment_names_and_references_resolve(name):
         for used in re.findall(r"\$\((\w+)\)", variable.get("value", "")):
             assert used in defined  # Kubernetes expands only earlier variables
         defined.add(variable["name"])
-    helpers = {"AMQP_USERNAME", "AMQP_PASSWORD"}
+    helpers = {"AMQP_USERNAME", "AMQP_PASSWORD", "REDIS_PASSWORD"}
     assert defined <= CONTRACT_VARIABLES | helpers
     uri = next(v["value"] for v in env if v["name"] == "AMQP_URI")
     host = uri.rsplit("@", 1)[1].split(":")[0]
@@ -247,22 +249,88 @@ def test_secret_placeholder_holds_api_keys():
     assert SECRETS["travel-secrets"]["stringData"] == {"API_KEYS": ""}
 
 
-def test_redis_is_a_statefulset_with_append_only_file_on_a_claim():
-    (name, redis) = next(iter(of_kind("StatefulSet").items()))
-    (claim,) = redis["spec"]["volumeClaimTemplates"]
-    (server,) = redis["spec"]["template"]["spec"]["containers"]
-    args = " ".join(server["args"])
-    assert "--appendonly yes" in args
-    assert "--appendfsync everysec" in args
-    assert {"name": claim["metadata"]["name"], "mountPath": "/data"} in server[
-        "volumeMounts"
-    ]
-    headless = SERVICES[redis["spec"]["serviceName"]]["spec"]
+# --- Redis watched by Sentinel ----------------------------------------------
+
+REDIS = of_kind("StatefulSet")["travel-redis"]
+REDIS_POD = REDIS["spec"]["template"]["spec"]
+START_SCRIPT = of_kind("ConfigMap")["travel-redis-start"]["data"]["start.sh"]
+
+
+def redis_container(name: str) -> dict:
+    (found,) = [c for c in REDIS_POD["containers"] if c["name"] == name]
+    return found
+
+
+def redis_uri(deployment: str) -> str:
+    return next(v["value"] for v in container(deployment)["env"]
+                if v["name"] == "REDIS_URI")
+
+
+def test_redis_runs_three_pods_of_a_server_and_a_sentinel():
+    assert REDIS["spec"]["replicas"] == 3
+    volumes = {v["name"]: v for v in REDIS_POD["volumes"]}
+    for name, port in (("redis", 6379), ("sentinel", 26379)):
+        server = redis_container(name)
+        assert server["command"] == ["sh", "/etc/redis-start/start.sh", name]
+        (mount,) = [m for m in server["volumeMounts"]
+                    if m["mountPath"] == "/etc/redis-start"]
+        assert volumes[mount["name"]]["configMap"]["name"] == "travel-redis-start"
+        assert server["ports"] == [{"name": name, "containerPort": port}]
+        assert {"readinessProbe", "livenessProbe", "resources"} <= set(server)
+        (password,) = server["env"]
+        assert password["name"] == "REDISCLI_AUTH"  # redis-cli's, and the script's
+        assert password["valueFrom"]["secretKeyRef"] == {
+            "name": "travel-redis", "key": "password"}
+    (claim,) = REDIS["spec"]["volumeClaimTemplates"]
+    assert {"name": claim["metadata"]["name"], "mountPath": "/data"} in redis_container(
+        "redis")["volumeMounts"]
+    assert REDIS_POD["securityContext"]["runAsNonRoot"] is True
+
+
+def test_redis_pods_have_stable_names_before_they_are_ready():
+    headless = SERVICES[REDIS["spec"]["serviceName"]]["spec"]
     assert headless["clusterIP"] == "None"
-    labels = redis["spec"]["template"]["metadata"]["labels"]
+    assert headless["publishNotReadyAddresses"] is True
+    labels = REDIS["spec"]["template"]["metadata"]["labels"]
     assert headless["selector"].items() <= labels.items()
-    host = "%s-0.%s" % (name, redis["spec"]["serviceName"])
-    assert config_env()["REDIS_URI"] == "redis://%s:6379/0" % host
+    assert {p["port"] for p in headless["ports"]} == {6379, 26379}
+    budget = of_kind("PodDisruptionBudget")["travel-redis"]
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+
+def test_redis_start_script_configures_persistence_replicas_and_sentinels():
+    checked = subprocess.run(["sh", "-n"], input=START_SCRIPT, text=True,
+                             capture_output=True)
+    assert checked.returncode == 0, checked.stderr
+    for line in ("appendonly yes", "appendfsync everysec", "min-replicas-to-write 1",
+                 "sentinel monitor travel $PRIMARY 6379 2",
+                 "sentinel announce-hostnames yes", "sentinel resolve-hostnames yes",
+                 "replicaof $PRIMARY 6379"):
+        assert line in START_SCRIPT
+    service = REDIS["spec"]["serviceName"]
+    pods = " ".join("%s-%d" % (REDIS["metadata"]["name"], i) for i in range(3))
+    assert "for pod in %s; do" % pods in START_SCRIPT
+    assert 'SELF="$(hostname).%s"' % service in START_SCRIPT
+    assert 'PRIMARY="%s-0.%s"' % (REDIS["metadata"]["name"], service) in START_SCRIPT
+
+
+@pytest.mark.parametrize("name", sorted(NAMEKO_SERVICES))
+def test_services_ask_every_sentinel_for_the_primary(name):
+    target = parse_sentinel_uri(redis_uri(name))
+    pods = ["%s-%d.%s" % (REDIS["metadata"]["name"], i, REDIS["spec"]["serviceName"])
+            for i in range(REDIS["spec"]["replicas"])]
+    assert target.sentinels == tuple((pod, 26379) for pod in pods)
+    assert (target.master, target.db, target.password) == (
+        "travel", 0, "$(REDIS_PASSWORD)")
+    password = next(v for v in container(name)["env"] if v["name"] == "REDIS_PASSWORD")
+    assert password["valueFrom"]["secretKeyRef"] == {
+        "name": "travel-redis", "key": "password"}
+
+
+def test_writes_wait_for_a_replica_that_a_failover_leaves():
+    replicas = REDIS["spec"]["replicas"] - 1
+    assert 1 <= int(config_env()["REDIS_MIN_REPLICAS"]) < replicas
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
