@@ -19,7 +19,8 @@ A store in use changes while it is scanned, so a reference can look broken
 for the moment a create or a delete takes between its steps; what looks
 broken is scanned again, and only what is broken in both scans is reported.
 
-``REDIS_URI`` comes from the environment, as the services read it; when the
+``REDIS_URI`` comes from the environment, as the services read it (either
+form, ``redis://`` or ``redis+sentinel://``); when the
 two services keep their records in different Redis databases, give them with
 ``--airports-redis`` and ``--trips-redis``.  Exit status: 0 when nothing is
 broken (pending steps are fine), 1 when something is, 2 when the store cannot
@@ -38,6 +39,7 @@ import redis
 
 from airports_svc.storage import PREFIX as AIRPORTS
 from airports_svc.storage import refs_key
+from travel_common import redis_client
 from travel_common.logs import mask_secrets
 from trips_svc.storage import PREFIX as TRIPS
 from trips_svc.storage import airport_index
@@ -271,7 +273,8 @@ def audit(airports_client, trips_client, rescan_pause: float = RESCAN_PAUSE) -> 
 
 
 def client(uri: str) -> redis.Redis:
-    return redis.Redis.from_url(
+    """The store at ``uri``, in either form the services take (``redis_client``)."""
+    return redis_client.connect(
         uri, decode_responses=True, socket_timeout=10, socket_connect_timeout=5
     )
 
