@@ -8,7 +8,7 @@ import json
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from gateway_falcon.protocol import limited_httptools
+from gateway_falcon.http_protocol import limited_httptools
 
 TIMEOUT = 0.05
 

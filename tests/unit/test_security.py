@@ -9,7 +9,7 @@ from nameko.exceptions import RemoteError
 from gateway_falcon.app import create_app
 from gateway_falcon.auth import ApiKeyAuth, principal_of
 from gateway_falcon.config import Config
-from gateway_falcon.protocol import problem_response
+from gateway_falcon.http_protocol import raw_problem_response
 
 ID = "a" * 32
 SECRET_TEXT = "/srv/app/travel_common/records.py: WRONGTYPE redis at db-host-7"
@@ -79,7 +79,7 @@ def test_principal_is_a_short_digest():
 
 
 def test_protocol_problem_response():
-    raw = problem_response(431, "Too big.", [(b"date", b"today")], "r" * 32)
+    raw = raw_problem_response(431, "Too big.", [(b"date", b"today")], "r" * 32)
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     assert lines[0] == b"HTTP/1.1 431 Request Header Fields Too Large"
