@@ -32,7 +32,8 @@ from pathlib import Path
 from bench.profile import CONNS, SECONDS, perf_by_binary, py_spy, samples
 from bench.report import system_ms
 from bench.run import CALLS, RESULTS, Bench, stop_cleanly_on_sigterm
-from tests.support import wait_until
+
+from support import wait_until
 
 SAMPLER = os.environ.get("BENCH_PROFILE_SAMPLER", "cpu")
 

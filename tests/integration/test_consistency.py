@@ -36,7 +36,7 @@ from support import (
     count_consumers,
     wait_until,
 )
-from tcp_proxy import TcpProxy
+from support.tcp_proxy import TcpProxy
 
 RPC_TIMEOUT = 3
 REPAIR_LIMIT = 30  # seconds from the services being back to a consistent store

@@ -8,9 +8,8 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from security_support import PROBLEM, PROBLEM_KEYS, leaks, record_keys
 
-from support import running_stack
+from support import PROBLEM, PROBLEM_KEYS, leaks, record_keys, running_stack
 
 KEY = secrets.token_hex(16)
 ID = "0123456789abcdef0123456789abcdef"

@@ -14,13 +14,13 @@ from collections import Counter
 
 import pytest
 import requests
-from sentinel_support import SentinelGroup
 
 from travel_common.errors import NotAcknowledged
 from travel_common.records import Records
 from travel_common.redis_client import connect
 
 from support import LoadLoop, Stack, Vhost, service, wait_until
+from support.sentinel import SentinelGroup
 
 RPC_TIMEOUT = 5  # the default
 RESUME_LIMIT = 15  # seconds from the promotion to normal answers

@@ -3,11 +3,10 @@ import secrets
 
 import pytest
 import requests
-from security_support import assert_problem, record_keys
 
 from gateway_falcon.auth import principal_of
 
-from support import running_stack
+from support import assert_problem, record_keys, running_stack
 
 KEYS = ["k1-" + secrets.token_hex(16), "k2-" + secrets.token_hex(16)]
 ORIGIN = "https://app.example.com"

@@ -6,9 +6,8 @@ import uuid
 
 import pytest
 import requests
-from security_support import assert_problem, leaks
 
-from support import Vhost, rabbitmqctl, running_stack, wait_until
+from support import Vhost, assert_problem, leaks, rabbitmqctl, running_stack, wait_until
 
 BAD_ID = "0123456789ABCDEF0123456789ABCDEF"
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"

@@ -7,9 +7,8 @@ import time
 
 import pytest
 import requests
-from security_support import PROBLEM, RawHttp, assert_problem, raw_problem
 
-from support import running_stack
+from support import PROBLEM, RawHttp, assert_problem, raw_problem, running_stack
 
 MAX_BODY = 64 * 1024
 MAX_HEAD = 16 * 1024

@@ -8,9 +8,8 @@ import time
 
 import pytest
 import requests
-from security_support import PROBLEM, RawHttp, leaks
 
-from support import running_stack
+from support import PROBLEM, RawHttp, leaks, running_stack
 
 TIMEOUT = 1.5
 # The loop's timers fire late under load; and the answer must reach the client.

@@ -1,45 +1,42 @@
-"""Helpers for the security tests: problem checks, leak checks, raw HTTP."""
+"""Talking to a gateway: a session with its base URL, the records every
+test needs first, and a raw socket for what ``requests`` won't send."""
 import json
 import socket
 import time
 
-PROBLEM = "application/problem+json"
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-# What an answer must never carry: traces, paths, host, internals.
-FORBIDDEN = ("Traceback", ".py", socket.gethostname(), "travel_common", "redis",
-             "WRONGTYPE", "nameko", "Error(", "File \"")
-# The one slash an answer may carry: the media type named by the 415's detail.
-MEDIA_TYPE = "application/json"
+import requests
+
+from support.problems import PROBLEM, PROBLEM_KEYS, leaks
 
 
-def leaks(text: str) -> list:
-    """The forbidden strings in an answer's body (case-insensitive)."""
-    found = [word for word in FORBIDDEN if word.lower() in text.lower()]
-    if "/" in text.replace(MEDIA_TYPE, ""):
-        found.append("/")
-    return found
+class GatewaySession(requests.Session):
+    """A ``requests`` session whose relative URLs go to one gateway."""
+
+    def __init__(self, base_url: str, timeout: float = 30):
+        super().__init__()
+        self.base_url = base_url
+        self.timeout = timeout
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, self.base_url + url, *args, **kwargs)
 
 
-def assert_problem(response, status: int, detail: str | None = None) -> dict:
-    """A problem document of ``status``, with exactly the RFC 9457 members we
-    promise (``errors`` only with field errors), leaking nothing."""
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == PROBLEM, response.headers
-    body = response.json()
-    assert PROBLEM_KEYS <= set(body) <= PROBLEM_KEYS | {"errors"}, body
-    assert body["status"] == status and body["type"] == "about:blank"
-    assert all(isinstance(body[key], str) for key in ("type", "title", "detail"))
-    if detail is not None:
-        assert body["detail"] == detail
-    assert leaks(response.text) == [], response.text
-    return body
+def create_airport(http, name: str = "Lisbon", **kwargs) -> dict:
+    """``POST /airport`` through ``http`` (a ``GatewaySession``); the 201's body."""
+    response = http.post("/airport", json={"airport": name}, **kwargs)
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
-def record_keys(client) -> set:
-    """Every stored record's key (airports and trips) in a Redis database."""
-    return set(client.scan_iter("airports:rec:*")) | set(
-        client.scan_iter("trips:rec:*")
+def create_trip(http, airport_from: str, airport_to: str, **kwargs) -> dict:
+    """``POST /trip`` through ``http``; the 201's body."""
+    response = http.post(
+        "/trip", json={"airport_from": airport_from, "airport_to": airport_to},
+        **kwargs,
     )
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 class RawHttp:
