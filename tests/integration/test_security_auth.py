@@ -146,35 +146,6 @@ def test_principal_is_not_the_key():
     assert principal_of(KEYS[0]) != principal_of(KEYS[1])
 
 
-def test_openapi_declares_the_bearer_scheme(api):
-    document = api("GET", "/openapi.json", key=None).json()
-    assert document["components"]["securitySchemes"] == {
-        "bearerAuth": {"type": "http", "scheme": "bearer",
-                       "description": "An API key."}
-    }
-    protected = 0
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            if path.startswith(("/airport", "/trip")):
-                protected += 1
-                assert operation["security"] == [{"bearerAuth": []}], (path, method)
-                assert "401" in operation["responses"], (path, method)
-            else:
-                assert "security" not in operation, (path, method)
-                assert "401" not in operation["responses"], (path, method)
-    assert protected == 8
-
-
-def test_openapi_without_keys_declares_no_scheme(http):
-    document = http.get("/openapi.json").json()
-    assert "securitySchemes" not in document.get("components", {})
-    assert "security" not in document
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            assert "security" not in operation
-            assert "401" not in operation["responses"]
-
-
 # -- CORS -------------------------------------------------------------------
 
 
