@@ -3,10 +3,12 @@ test needs first, and a raw socket for what ``requests`` won't send."""
 import json
 import socket
 import time
+from typing import NamedTuple
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
-from support.problems import PROBLEM, PROBLEM_KEYS, leaks
+from support.problems import assert_problem
 
 
 class GatewaySession(requests.Session):
@@ -39,6 +41,26 @@ def create_trip(http, airport_from: str, airport_to: str, **kwargs) -> dict:
     return response.json()
 
 
+class RawAnswer(NamedTuple):
+    """An answer read off a raw socket; also read as a response is
+    (``status_code``, ``headers``, ``text``, ``json()``), for ``assert_problem``."""
+
+    status: int
+    headers: CaseInsensitiveDict
+    body: bytes
+
+    @property
+    def status_code(self) -> int:
+        return self.status
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(errors="replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+
 class RawHttp:
     """A plain socket to the gateway, for what ``requests`` won't send."""
 
@@ -53,7 +75,7 @@ class RawHttp:
         except (BrokenPipeError, ConnectionResetError):
             return False
 
-    def response(self) -> tuple:
+    def response(self) -> RawAnswer:
         """(status, headers, body) of the answer read until the server closes."""
         chunks = []
         try:
@@ -64,9 +86,10 @@ class RawHttp:
         raw = b"".join(chunks)
         head, _, body = raw.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
-        headers = {name.lower(): value for name, value in headers.items()}
-        return int(lines[0].split()[1]), headers, body
+        headers = CaseInsensitiveDict(
+            line.split(": ", 1) for line in lines[1:] if ": " in line
+        )
+        return RawAnswer(int(lines[0].split()[1]), headers, body)
 
     def close(self):
         self.sock.close()
@@ -84,12 +107,9 @@ def raw_problem(port: int, chunks, pause: float = 0.0) -> tuple:
                 break
             if pause:
                 time.sleep(pause)
-        status, headers, body = conn.response()
+        answer = conn.response()
     finally:
         conn.close()
-    assert headers["content-type"] == PROBLEM
-    assert len(headers["x-request-id"]) == 32
-    problem = json.loads(body)
-    assert set(problem) == PROBLEM_KEYS and problem["status"] == status
-    assert leaks(body.decode()) == []
-    return status, problem, sent_all
+    problem = assert_problem(answer, answer.status)
+    assert len(answer.headers["x-request-id"]) == 32
+    return answer.status, problem, sent_all

@@ -4,9 +4,7 @@ the service lines of that request."""
 import json
 import uuid
 
-import requests
-
-from support import RedisDatabase, Stack, Vhost
+from support import create_airport
 
 
 def test_text_access_line_names_the_route_and_request_id(stack, http):
@@ -22,30 +20,22 @@ def test_text_access_line_names_the_route_and_request_id(stack, http):
     assert missing not in access[0]
 
 
-def test_json_logs_of_gateway_and_services(tmp_path):
-    vhost, redis_db = Vhost(), RedisDatabase()
-    stack = Stack(vhost.uri, redis_db.uri, tmp_path, LOG_FORMAT="json")
-    stack.env["LOG_FORMAT"] = "json"
+def test_json_logs_of_gateway_and_services(stack_factory):
+    stack = stack_factory(env={"LOG_FORMAT": "json"})
     ids = {name: "json-%s-%s" % (name, uuid.uuid4().hex) for name in ("a", "b", "t")}
-    try:
-        stack.start()
-        with requests.Session() as http:
-            made = [
-                http.post(stack.url + "/airport", json={"airport": name},
-                          headers={"X-Request-ID": ids[name]}).json()["id"]
-                for name in ("a", "b")
-            ]
-            trip = http.post(
-                stack.url + "/trip",
-                json={"airport_from": made[0], "airport_to": made[1]},
-                headers={"X-Request-ID": ids["t"]},
-            )
-            assert trip.status_code == 201
-            assert trip.headers["X-Request-ID"] == ids["t"]
-    finally:
-        stack.stop()
-        vhost.delete()
-        redis_db.release()
+    with stack.session() as http:
+        made = [
+            create_airport(http, name, headers={"X-Request-ID": ids[name]})["id"]
+            for name in ("a", "b")
+        ]
+        trip = http.post(
+            "/trip",
+            json={"airport_from": made[0], "airport_to": made[1]},
+            headers={"X-Request-ID": ids["t"]},
+        )
+        assert trip.status_code == 201
+        assert trip.headers["X-Request-ID"] == ids["t"]
+    stack.stop()  # every line written
 
     entries = {}
     for process in (stack.gateway, *stack.services):

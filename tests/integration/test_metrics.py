@@ -6,7 +6,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from support import RedisDatabase, Stack, Vhost, free_port
+from support import AIRPORTS_MODULE, free_port
 
 
 def scrape(url: str) -> dict:
@@ -27,23 +27,14 @@ def moved(before: dict, after: dict, name: str, **labels) -> float:
 
 
 @pytest.fixture(scope="module")
-def metrics_stack(tmp_path_factory):
-    vhost, redis_db = Vhost(), RedisDatabase()
-    stack = Stack(vhost.uri, redis_db.uri, tmp_path_factory.mktemp("metrics-logs"),
-                  RPC_MAX_IN_FLIGHT="4")
-    stack.metrics_port = free_port()
-    try:
-        stack.add_service("airports_svc.service",
-                          {"METRICS_PORT": str(stack.metrics_port),
-                           "METRICS_ADDR": "127.0.0.1"})
-        stack.add_service("trips_svc.service")
-        stack.gateway.start()
-        stack.wait_ready()
-        yield stack
-    finally:
-        stack.stop()
-        vhost.delete()
-        redis_db.release()
+def metrics_stack(stack_factory):
+    """The airports service serves its metrics on a port of its own."""
+    port = free_port()
+    service_env = {AIRPORTS_MODULE: {"METRICS_PORT": str(port),
+                                     "METRICS_ADDR": "127.0.0.1"}}
+    stack = stack_factory(service_env=service_env, RPC_MAX_IN_FLIGHT="4")
+    stack.metrics_port = port
+    return stack
 
 
 def test_known_traffic_moves_gateway_and_service_metrics(metrics_stack):
