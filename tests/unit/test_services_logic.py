@@ -12,14 +12,7 @@ from nameko.exceptions import UnknownService
 from nameko.testing.services import worker_factory
 
 from airports_svc.service import AirportsService
-from travel_common.errors import (
-    DeadlineExceeded,
-    DependencyUnavailable,
-    Interrupted,
-    Invalid,
-    Released,
-    StoreUnavailable,
-)
+from travel_common import errors
 from trips_svc.owed import RELEASE, UNDO, Opened, Step
 from trips_svc.service import TripsService
 
@@ -64,7 +57,7 @@ def test_a_repeated_create_answers_the_first_one(trips):
 
 def test_a_missing_airport_is_invalid_and_the_reservation_undone(trips):
     trips.airports.reserve.return_value = [B]
-    with pytest.raises(Invalid) as raised:
+    with pytest.raises(errors.Invalid) as raised:
         trips.create(A, B)
     assert raised.value.errors == {"airport_to": ["Airport not found."]}
     trips.records.finish_trip.assert_not_called()
@@ -74,7 +67,7 @@ def test_a_missing_airport_is_invalid_and_the_reservation_undone(trips):
 
 
 def test_the_same_airport_twice_is_invalid_before_anything_is_owed(trips):
-    with pytest.raises(Invalid) as raised:
+    with pytest.raises(errors.Invalid) as raised:
         trips.create(A, A)
     assert raised.value.errors == {"airport_to": ["Must differ from airport_from."]}
     trips.records.open_create.assert_not_called()
@@ -85,7 +78,7 @@ def test_the_same_airport_twice_is_invalid_before_anything_is_owed(trips):
 def test_airports_unreachable_is_dependency_unavailable(trips, failure):
     trips.airports.reserve.side_effect = failure
     trips.airports.release.side_effect = failure
-    with pytest.raises(DependencyUnavailable):
+    with pytest.raises(errors.DependencyUnavailable):
         trips.create(A, B)
     trips.records.abandon.assert_called_once_with(TRIP)
     trips.records.settle.assert_not_called()  # the release stays owed
@@ -96,30 +89,30 @@ def test_airports_answering_too_late_is_dependency_unavailable(trips):
     trips.caller_deadline = time.time() + 0.2
     trips.airports.reserve.side_effect = lambda *args: eventlet.sleep(5)
     started = time.monotonic()
-    with pytest.raises(DependencyUnavailable):
+    with pytest.raises(errors.DependencyUnavailable):
         trips.create(A, B)
     assert time.monotonic() - started < 1
 
 
 def test_a_trip_released_meanwhile_is_interrupted(trips):
-    trips.airports.reserve.side_effect = Released()
-    with pytest.raises(Interrupted):
+    trips.airports.reserve.side_effect = errors.Released()
+    with pytest.raises(errors.Interrupted):
         trips.create(A, B)
     trips.records.abandon.assert_called_once_with(TRIP)
 
 
 def test_a_create_undone_meanwhile_releases_nothing_itself(trips):
     """Stored or undone by another call meanwhile: not ours to release."""
-    trips.airports.reserve.side_effect = Released()
+    trips.airports.reserve.side_effect = errors.Released()
     trips.records.abandon.return_value = False
-    with pytest.raises(Interrupted):
+    with pytest.raises(errors.Interrupted):
         trips.create(A, B)
     trips.airports.release.assert_not_called()
 
 
 def test_a_create_past_its_deadline_releases_its_reservation(trips):
-    trips.records.finish_trip.side_effect = DeadlineExceeded()
-    with pytest.raises(DeadlineExceeded):
+    trips.records.finish_trip.side_effect = errors.DeadlineExceeded()
+    with pytest.raises(errors.DeadlineExceeded):
         trips.create(A, B)
     trips.airports.release.assert_called_once_with([A, B], TRIP)
     trips.records.settle.assert_called_once_with(Step(TRIP, UNDO, [A, B]))
@@ -151,7 +144,7 @@ def test_a_round_settles_every_step_it_released(trips):
 
 
 def test_a_round_without_the_store_releases_nothing(trips):
-    trips.records.take_due.side_effect = StoreUnavailable()
+    trips.records.take_due.side_effect = errors.StoreUnavailable()
     trips.settle_owed_steps()
     trips.airports.release.assert_not_called()
 
@@ -172,7 +165,7 @@ def test_an_airport_name_is_loaded_before_it_is_stored():
     assert airports.create(" Lisbon ") == {"id": A, "airport": "Lisbon"}
     airports.records.create.assert_called_once_with(
         {"airport": "Lisbon"}, idempotency_key=None)
-    with pytest.raises(Invalid) as raised:
+    with pytest.raises(errors.Invalid) as raised:
         airports.create("")
     assert raised.value.errors == {"airport": ["Length must be between 1 and 100."]}
     assert airports.records.create.call_count == 1
@@ -180,7 +173,7 @@ def test_an_airport_name_is_loaded_before_it_is_stored():
 
 def test_a_bad_page_query_is_invalid():
     airports = worker_factory(AirportsService)
-    with pytest.raises(Invalid) as raised:
+    with pytest.raises(errors.Invalid) as raised:
         airports.list(limit=0)
     assert raised.value.errors == {"limit": [
         "Must be greater than or equal to 1 and less than or equal to 100."]}
@@ -191,6 +184,6 @@ def test_health_reports_the_store():
     airports = worker_factory(AirportsService)
     airports.records.ping.return_value = "up"
     assert airports.health() == {"redis": "up"}
-    airports.records.ping.side_effect = StoreUnavailable()
-    with pytest.raises(StoreUnavailable):
+    airports.records.ping.side_effect = errors.StoreUnavailable()
+    with pytest.raises(errors.StoreUnavailable):
         airports.health()
