@@ -12,8 +12,8 @@ def free_port() -> int:
 def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = ""):
     """``predicate()``'s first true value, polled every ``interval`` seconds;
     ``AssertionError`` naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    give_up_at = time.monotonic() + timeout
+    while time.monotonic() < give_up_at:
         value = predicate()
         if value:
             return value

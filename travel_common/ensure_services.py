@@ -141,9 +141,9 @@ def any_answers(server: Server) -> bool:
 
 
 def wait_until_answers(server: Server, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
+    give_up_at = time.monotonic() + seconds
     while not any_answers(server):
-        if time.monotonic() > deadline:
+        if time.monotonic() > give_up_at:
             return False
         time.sleep(0.25)
     return True
