@@ -1,45 +1,39 @@
 """The airports service: airports by id, and which trips use them."""
 
-from airports_svc.storage import PREFIX, Airports
+from airports_svc.storage import Airports
 from schemas import AirportPageQuery, AirportSchema
+from travel_common import record_service
 from travel_common.metrics import RpcMetrics
+from travel_common.redis_keys import AIRPORTS
 from travel_common.service import RecordStore, RequestLog, load_or_invalid, rpc
 
-airport_schema = AirportSchema()
-page_query = AirportPageQuery()
 
+class AirportsProvider(RecordStore):
+    """Each worker's ``Airports`` repository."""
 
-class AirportStore(RecordStore):
     repository_class = Airports
 
 
-class AirportsService:
+# (The module, not the class: ``nameko run <module>`` would take a base class
+# with entrypoints, imported here, for a service of its own.)
+class AirportsService(record_service.RecordService):
     name = "airports_service"
+    schema = AirportSchema()
+    page_query = AirportPageQuery()
 
-    store = AirportStore(prefix=PREFIX)
+    records = AirportsProvider(prefix=AIRPORTS)
     request_log = RequestLog()
     metrics = RpcMetrics()
 
     @rpc
     def create(self, airport, idempotency_key=None):
-        fields = load_or_invalid(airport_schema, {"airport": airport})
-        record = self.store.create(fields, idempotency_key=idempotency_key)
-        return airport_schema.dump(record)
-
-    @rpc
-    def get(self, airport_id):
-        return airport_schema.dump(self.store.get(airport_id))
+        fields = load_or_invalid(self.schema, {"airport": airport})
+        record = self.records.create(fields, idempotency_key=idempotency_key)
+        return self.schema.dump(record)
 
     @rpc
     def delete(self, airport_id):
-        self.store.delete(airport_id)
-
-    @rpc
-    def list(self, limit=20, cursor=None):
-        query = load_or_invalid(page_query, {"limit": limit, "cursor": cursor})
-        page = self.store.page(query["limit"], query["cursor"])
-        page["items"] = airport_schema.dump(page["items"], many=True)
-        return page
+        self.records.delete(airport_id)
 
     @rpc
     def reserve(self, airport_ids, trip_id):
@@ -47,14 +41,9 @@ class AirportsService:
 
         ``Released`` for a trip id that was released: a late call adds nothing.
         """
-        return self.store.reserve(airport_ids, trip_id)
+        return self.records.reserve(airport_ids, trip_id)
 
     @rpc
     def release(self, airport_ids, trip_id):
         """The airports are no longer used by the trip; idempotent."""
-        self.store.release(airport_ids, trip_id)
-
-    @rpc
-    def health(self):
-        """Answers while this instance can reach Redis."""
-        return {"redis": self.store.ping()}
+        self.records.release(airport_ids, trip_id)

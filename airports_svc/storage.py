@@ -1,18 +1,18 @@
 """Airports in Redis, with the set of trips that use each one.
 
-Besides the records (see ``travel_common.records``), under ``airports:``:
-
-- ``refs:<airport id>``   set of the ids of the trips that use the airport
-- ``released:<trip id>``  a trip id that was released: it is never reserved
-  again, so that a ``reserve`` that arrives late (held by a frozen instance
-  until after the trips service gave up on it and released it) adds nothing.
-  Kept for ``RELEASED_TTL``, far longer than a call can be held.
+Besides the records (``travel_common.records``), the airports keep
+``airports:refs:<airport id>``, the trips that use each airport, and
+``airports:released:<trip id>``, a trip id that was released: it is never
+reserved again, so that a ``reserve`` that arrives late (held by a frozen
+instance until after the trips service gave up on it and released it) adds
+nothing.  A tombstone is kept for ``RELEASED_TTL``, far longer than a call can
+be held.  (The map of the whole store: ``travel_common.redis_keys``.)
 """
 
 from travel_common.errors import Released
 from travel_common.records import Records
+from travel_common.redis_keys import RECORD, REFS, RELEASED, key
 
-PREFIX = "airports"
 RELEASED_TTL = 24 * 3600  # seconds; as long as a client's idempotency key
 
 # KEYS: released, the airports' records, then their reference sets; ARGV: trip
@@ -39,14 +39,6 @@ redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
 """
 
 
-def refs_key(airport_id: str) -> str:
-    return "refs:" + airport_id
-
-
-def released_key(trip_id: str) -> str:
-    return "released:" + trip_id
-
-
 class Airports(Records):
     def __init__(self, client, prefix, **options):
         super().__init__(client, prefix, **options)
@@ -54,7 +46,7 @@ class Airports(Records):
         self._release = client.register_script(RELEASE)
 
     def delete(self, airport_id: str) -> None:
-        super().delete(airport_id, guard=refs_key(airport_id))
+        super().delete(airport_id, guard=key(REFS, airport_id))
 
     def reserve(self, airport_ids: list, trip_id: str) -> list:
         """Mark the airports as used by ``trip_id``; return the missing ones.
@@ -63,9 +55,9 @@ class Airports(Records):
         """
         missing = self.write(
             self._reserve,
-            keys=[self.key(released_key(trip_id))]
-            + [self.key("rec", a) for a in airport_ids]
-            + [self.key(refs_key(a)) for a in airport_ids],
+            keys=[self.key(RELEASED, trip_id)]
+            + [self.key(RECORD, a) for a in airport_ids]
+            + [self.key(REFS, a) for a in airport_ids],
             args=[trip_id],
         )
         if missing == -1:
@@ -76,7 +68,7 @@ class Airports(Records):
         """The airports are no longer used by ``trip_id``, nor ever will be."""
         self.write(
             self._release,
-            keys=[self.key(released_key(trip_id))]
-            + [self.key(refs_key(a)) for a in airport_ids],
+            keys=[self.key(RELEASED, trip_id)]
+            + [self.key(REFS, a) for a in airport_ids],
             args=[trip_id, RELEASED_TTL],
         )

@@ -11,6 +11,7 @@ of their own: ``nameko run bench.baseline_services:StockAirportsService`` (and
 
 import types
 
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import RpcProxy, rpc
 
 from airports_svc.service import AirportsService
@@ -23,8 +24,11 @@ def stock(service_cls: type) -> type:
     """A subclass of ``service_cls`` whose entrypoints are nameko's ``rpc``
     and whose service proxies are nameko's ``RpcProxy``."""
     attrs = {}
-    for name, value in vars(service_cls).items():
-        if hasattr(value, "nameko_entrypoints"):
+    members = {}  # the class's own and inherited ones, as Python resolves them
+    for cls in reversed(service_cls.__mro__):
+        members.update(vars(cls))
+    for name, value in members.items():
+        if hasattr(value, ENTRYPOINT_EXTENSIONS_ATTR):
             # A copy of the function: decorating the product's own would add
             # the entrypoint to the product's class too.
             copy = types.FunctionType(value.__code__, value.__globals__, name,

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvloop
@@ -51,7 +52,7 @@ ANYWHERE = [
     ("RPC replies: py-amqp frames in, kombu message, nameko reply listener",
      r"RpcPool\._on_readable"),
     ("access log line", r"logging/__init__|travel_common/logs"),
-    ("metrics", r"gateway_falcon/metrics|prometheus_client"),
+    ("metrics", r"gateway_falcon/(metrics|instrumented_rpc)|prometheus_client"),
     ("validation: marshmallow schemas", r"marshmallow/"),
     ("JSON bodies", r"json/"),
     ("request ids (uuid4)", r"uuid\.py"),
@@ -190,7 +191,6 @@ def perf_by_binary(bench: Bench, call: str, pid: int) -> dict:
 def render(results: dict, bare: dict) -> str:
     lines = ["# Gateway CPU by stage (%d conns, %d s per call)" % (CONNS, SECONDS), ""]
     for call, (plain, counts) in results.items():
-        total = sum(counts.values()) or 1
         rest = plain["cpu_ms"] - plain["rpc_cpu_ms"] - bare["cpu_ms"]
         lines += [
             "## %s: %.0f req/s, %.3f ms CPU per request"
@@ -205,41 +205,70 @@ def render(results: dict, bare: dict) -> str:
             "| the rest (resource, validation, log, metrics; minus wake-ups the "
             "two share) | %.3f |" % rest,
             "",
-            "| stage (sampled) | share | µs per request |",
-            "|---|---:|---:|",
         ]
-        for name, count in counts.most_common():
-            share = count / total
-            lines.append("| %s | %.1f%% | %.0f |"
-                         % (name, share * 100, share * plain["cpu_ms"] * 1000))
-        lines.append("")
+        lines += stage_table(counts, plain["cpu_ms"])
         if plain.get("perf"):
-            lines += ["| binary (perf, on-CPU samples) | share |", "|---|---:|"]
-            for name, share in sorted(plain["perf"].items(), key=lambda kv: -kv[1]):
-                if share >= 0.5:
-                    lines.append("| %s | %.1f%% |" % (name, share))
-            lines.append("")
-    lines.append("load average at end: %.2f %.2f %.2f" % os.getloadavg())
+            lines += perf_table(plain["perf"])
+    return end(lines)
+
+
+def stage_table(counts: collections.Counter, cpu_ms: float,
+                heading: str = "stage (sampled)", per: str = "request") -> list:
+    """Markdown lines: each stage's share of the samples, and its µs per
+    request of the ``cpu_ms`` measured."""
+    total = sum(counts.values()) or 1
+    lines = ["| %s | share | µs per %s |" % (heading, per), "|---|---:|---:|"]
+    for name, count in counts.most_common():
+        share = count / total
+        lines.append("| %s | %.1f%% | %.0f |"
+                     % (name, share * 100, share * cpu_ms * 1000))
+    return lines + [""]
+
+
+def perf_table(perf: dict, heading: str = "binary (perf, on-CPU samples)") -> list:
+    """Markdown lines: each binary with at least 0.5 % of perf's samples."""
+    lines = ["| %s | share |" % heading, "|---|---:|"]
+    for name, share in sorted(perf.items(), key=lambda kv: -kv[1]):
+        if share >= 0.5:
+            lines.append("| %s | %.1f%% |" % (name, share))
+    return lines + [""]
+
+
+def end(lines: list) -> str:
+    """The report: ``lines`` and the machine's load average now."""
+    lines = lines + ["load average at end: %.2f %.2f %.2f" % os.getloadavg()]
     return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def seeded_bench(**options):
+    """A ready ``Bench`` (``options`` as for ``Bench``) with its records
+    made, in a directory of its own; stopped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="travel-profile-") as workdir:
+        bench = Bench(Path(workdir), **options)
+        try:
+            bench.wait_ready()
+            bench.seed()
+            yield bench
+        finally:
+            bench.stop()
+
+
+def save(text: str, name: str) -> None:
+    """Print the report, and write it to ``bench/results/<name>-<time>.md``."""
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    (RESULTS / ("%s-%s.md" % (name, stamp))).write_text(text)
 
 
 def main() -> None:
     stop_cleanly_on_sigterm()
     calls = sys.argv[1:] or list(CALLS)
-    with tempfile.TemporaryDirectory(prefix="travel-profile-") as workdir:
-        bench = Bench(Path(workdir))
-        try:
-            bench.wait_ready()
-            bench.seed()
-            results = {call: profile(bench, call) for call in calls}
-            bare = bench.wrk("health", CONNS, duration="%ds" % SECONDS)
-        finally:
-            bench.stop()
-    text = render(results, bare)
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    (RESULTS / ("profile-%s.md" % stamp)).write_text(text)
+    with seeded_bench() as bench:
+        results = {call: profile(bench, call) for call in calls}
+        bare = bench.wrk("health", CONNS, duration="%ds" % SECONDS)
+    save(render(results, bare), "profile")
 
 
 if __name__ == "__main__":

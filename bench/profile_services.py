@@ -21,18 +21,27 @@ reaches (``POST /trip``: trips, and airports for its ``reserve``):
 Printed, and written to ``bench/results/profile-services-<timestamp>.md``.
 """
 
-import datetime
 import os
 import shutil
 import signal
 import sys
-import tempfile
-from pathlib import Path
 
-from bench.profile import CONNS, SECONDS, perf_by_binary, py_spy, samples
+from bench.profile import (
+    CONNS,
+    SECONDS,
+    end,
+    perf_by_binary,
+    perf_table,
+    py_spy,
+    samples,
+    save,
+    seeded_bench,
+    stage_table,
+)
 from bench.report import system_ms
-from bench.run import CALLS, RESULTS, Bench, stop_cleanly_on_sigterm
-from tests.support import wait_until
+from bench.run import CALLS, Bench, stop_cleanly_on_sigterm
+
+from support import wait_until
 
 SAMPLER = os.environ.get("BENCH_PROFILE_SAMPLER", "cpu")
 
@@ -125,42 +134,20 @@ def render(results: dict) -> str:
             "",
         ]
         for role, counts in stages.items():
-            total = sum(counts.values()) or 1
-            lines += ["| %s: stage (sampled) | share | µs per call |" % role,
-                      "|---|---:|---:|"]
-            for name, count in counts.most_common():
-                share = count / total
-                lines.append("| %s | %.1f%% | %.0f |"
-                             % (name, share * 100, share * cpu[role] * 1000))
-            lines.append("")
+            lines += stage_table(counts, cpu[role], "%s: stage (sampled)" % role,
+                                 per="call")
             perf = plain.get("perf", {}).get(role)
             if perf:
-                lines += ["| %s: binary (perf, on-CPU samples) | share |" % role,
-                          "|---|---:|"]
-                for name, share in sorted(perf.items(), key=lambda kv: -kv[1]):
-                    if share >= 0.5:
-                        lines.append("| %s | %.1f%% |" % (name, share))
-                lines.append("")
-    lines.append("load average at end: %.2f %.2f %.2f" % os.getloadavg())
-    return "\n".join(lines) + "\n"
+                lines += perf_table(perf, "%s: binary (perf, on-CPU samples)" % role)
+    return end(lines)
 
 
 def main() -> None:
     stop_cleanly_on_sigterm()
     calls = sys.argv[1:] or list(CALLS)
-    with tempfile.TemporaryDirectory(prefix="travel-profile-") as workdir:
-        bench = Bench(Path(workdir), sampled=SAMPLER != "py-spy")
-        try:
-            bench.wait_ready()
-            bench.seed()
-            results = {call: profile(bench, call) for call in calls}
-        finally:
-            bench.stop()
-    text = render(results)
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    (RESULTS / ("profile-services-%s.md" % stamp)).write_text(text)
+    with seeded_bench(sampled=SAMPLER != "py-spy") as bench:
+        results = {call: profile(bench, call) for call in calls}
+    save(render(results), "profile-services")
 
 
 if __name__ == "__main__":

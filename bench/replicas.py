@@ -20,7 +20,6 @@ two.  The table is printed and written to ``bench/results/replicas-<timestamp>.m
 import datetime
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -30,12 +29,11 @@ from pathlib import Path
 import requests
 
 from bench.report import percentile
-from bench.run import RESULTS, ROOT, Bench, Servers, stop_cleanly_on_sigterm
+from bench.run import RESULTS, Bench, Servers, stop_cleanly_on_sigterm
 from travel_common.records import Records
 from travel_common.redis_client import connect
 
-sys.path.insert(0, str(ROOT / "tests"))  # the tests' own imports: ``support``
-from sentinel_support import SentinelGroup  # noqa: E402
+from support.sentinel import SentinelGroup
 
 VARIANTS = ("0", "1")  # REDIS_MIN_REPLICAS
 

@@ -53,7 +53,8 @@ import requests
 
 from bench import report
 from bench.procs import cpu_snapshot, rss_kib
-from tests.support import (
+
+from support import (
     BIN,
     NAMEKO_CONFIG,
     Process,

@@ -5,7 +5,7 @@ import logging
 import uvicorn
 
 from gateway_falcon.config import Config
-from gateway_falcon.protocol import limited_httptools
+from gateway_falcon.http_protocol import limited_httptools
 from travel_common.logs import logging_config
 
 

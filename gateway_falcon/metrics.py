@@ -8,15 +8,13 @@
 - ``gateway_rpc_in_flight`` and its limit ``gateway_rpc_max_in_flight``, read
   at scrape time only.
 
-The hot path stays cheap: each label combination's children are looked up
-once and then kept in a dict, so a request costs a dict lookup, an ``inc``
-and an ``observe``.
+The hot path stays cheap (``travel_common.metric_children``): a request
+costs a dict lookup, an ``inc`` and an ``observe``.  The app counts its RPC
+calls through ``gateway_falcon.instrumented_rpc``; ``GET /metrics`` is
+``gateway_falcon.resources.metrics``.
 """
 
-import time
-
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -24,7 +22,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from gateway_falcon.openapi import get_operation
+from travel_common.metric_children import LabelledChildren
 
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
@@ -55,8 +53,18 @@ class GatewayMetrics:
             "gateway_rpc_duration_seconds", "RPC call time, waiting included.",
             ("service", "method"), buckets=HTTP_BUCKETS, registry=self.registry,
         )
-        self._http = {}
-        self._rpc = {}
+        self._http = LabelledChildren(
+            lambda route, method, status: (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+        )
+        self._rpc = LabelledChildren(
+            lambda service, method: (
+                self.rpc_calls.labels(service, method),
+                self.rpc_latency.labels(service, method),
+            )
+        )
         if rpc is not None:
             in_flight = Gauge(
                 "gateway_rpc_in_flight", "RPC calls waiting for their reply.",
@@ -70,26 +78,14 @@ class GatewayMetrics:
             limit.set_function(lambda: rpc.max_in_flight)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float):
-        key = (route, method, status)
-        children = self._http.get(key)
-        if children is None:
-            children = self._http[key] = (
-                self.requests.labels(route, method, str(status)),
-                self.latency.labels(route, method),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
+        requests, latency = self._http(route, method, status)
+        requests.inc()
+        latency.observe(seconds)
 
     def observe_rpc(self, service: str, method: str, seconds: float, error=None):
-        key = (service, method)
-        children = self._rpc.get(key)
-        if children is None:
-            children = self._rpc[key] = (
-                self.rpc_calls.labels(service, method),
-                self.rpc_latency.labels(service, method),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
+        calls, latency = self._rpc(service, method)
+        calls.inc()
+        latency.observe(seconds)
         if error is not None:
             self.rpc_errors.labels(service, method, type(error).__name__).inc()
 
@@ -97,42 +93,6 @@ class GatewayMetrics:
         return generate_latest(self.registry)
 
 
-class InstrumentedRpc:
-    """An RPC pool whose calls are counted and timed; all else is the pool's."""
-
-    def __init__(self, rpc, metrics: GatewayMetrics):
-        self._rpc = rpc
-        self._metrics = metrics
-
-    def __getattr__(self, name):
-        return getattr(self._rpc, name)
-
-    async def call(self, service: str, method: str, context: dict, *args, **kwargs):
-        started, error = time.perf_counter(), None
-        try:
-            return await self._rpc.call(service, method, context, *args, **kwargs)
-        except Exception as raised:
-            error = raised
-            raise
-        finally:
-            elapsed = time.perf_counter() - started
-            self._metrics.observe_rpc(service, method, elapsed, error)
-
-
-class Metrics:
-    """``GET /metrics``: Prometheus text format."""
-
-    def __init__(self, metrics: GatewayMetrics):
-        self.metrics = metrics
-
-    @staticmethod
-    def openapi() -> dict:
-        return get_operation(
-            "Prometheus metrics of the gateway",
-            "Prometheus text exposition format",
-            "text/plain",
-        )
-
-    async def on_get(self, req, resp):
-        resp.content_type = CONTENT_TYPE_LATEST
-        resp.data = self.metrics.exposition()
+# app.py imports these from here until it takes them from their own modules.
+from gateway_falcon.instrumented_rpc import InstrumentedRpc  # noqa: E402, F401
+from gateway_falcon.resources.metrics import Metrics  # noqa: E402, F401

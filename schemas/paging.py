@@ -41,7 +41,10 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
             "next": fields.String(
                 required=True,
                 allow_none=True,
-                metadata={"description": "Cursor of the next page; null on the last."},
+                metadata={
+                    "description": "Cursor of the next page; null on the last.",
+                    "example": "20",
+                },
             ),
         },
         name=name,

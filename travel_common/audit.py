@@ -1,6 +1,7 @@
 """Audit of airports and trips: ``python -m travel_common.audit``.
 
-Scans the whole store and prints every broken reference, one per line:
+Scans the whole store (its keys: ``travel_common.redis_keys``) and prints
+every broken reference, one per line:
 
 - an airport that references a trip that is not stored, or that does not use
   it, while that trip owes nothing (no step in ``trips:owed:``);
@@ -37,12 +38,18 @@ from typing import NamedTuple
 
 import redis
 
-from airports_svc.storage import PREFIX as AIRPORTS
-from airports_svc.storage import refs_key
 from travel_common import redis_client
 from travel_common.logs import mask_secrets
-from trips_svc.storage import PREFIX as TRIPS
-from trips_svc.storage import airport_index
+from travel_common.redis_keys import (
+    AIRPORTS,
+    BY_AIRPORT,
+    INDEX,
+    OWED,
+    RECORD,
+    REFS,
+    TRIPS,
+    key,
+)
 
 DEFAULT_REDIS_URI = "redis://localhost:6379/0"
 BATCH = 1000
@@ -114,9 +121,10 @@ def _batched(client, ids: list, read) -> list:
     return results
 
 
-def _sets(client, prefix: str, read) -> dict:
-    ids = _ids(client, prefix + "*")
-    found = _batched(client, ids, lambda pipe, i: read(pipe, prefix + i))
+def _sets(client, parent: str, read) -> dict:
+    """id -> members of every ``parent:<id>`` set, read by ``read(pipe, key)``."""
+    ids = _ids(client, key(parent, "*"))
+    found = _batched(client, ids, lambda pipe, i: read(pipe, key(parent, i)))
     return {i: set(members) for i, members in zip(ids, found, strict=True)}
 
 
@@ -125,29 +133,25 @@ def snapshot(airports_client, trips_client) -> Snapshot:
     seen = Snapshot()
     seconds, micros = trips_client.time()
     seen.now = seconds + micros / 1e6
-    seen.airports = set(_ids(airports_client, AIRPORTS + ":rec:*"))
-    seen.refs = _sets(
-        airports_client, "%s:%s" % (AIRPORTS, refs_key("")), lambda p, k: p.smembers(k)
-    )
-    trip_ids = _ids(trips_client, TRIPS + ":rec:*")
+    seen.airports = set(_ids(airports_client, key(AIRPORTS, RECORD, "*")))
+    seen.refs = _sets(airports_client, key(AIRPORTS, REFS), lambda p, k: p.smembers(k))
+    trip_ids = _ids(trips_client, key(TRIPS, RECORD, "*"))
     ends = _batched(
         trips_client,
         trip_ids,
-        lambda p, i: p.hmget("%s:rec:%s" % (TRIPS, i), "airport_from", "airport_to"),
+        lambda p, i: p.hmget(key(TRIPS, RECORD, i), "airport_from", "airport_to"),
     )
     seen.trips = dict(zip(trip_ids, map(tuple, ends), strict=True))
-    seen.index = set(trips_client.zrange(TRIPS + ":index", 0, -1))
+    seen.index = set(trips_client.zrange(key(TRIPS, INDEX), 0, -1))
     seen.by_airport = _sets(
-        trips_client,
-        "%s:%s" % (TRIPS, airport_index("")),
-        lambda p, k: p.zrange(k, 0, -1),
+        trips_client, key(TRIPS, BY_AIRPORT), lambda p, k: p.zrange(k, 0, -1)
     )
-    step_ids = _ids(trips_client, TRIPS + ":owed:*")
+    step_ids = _ids(trips_client, key(TRIPS, OWED, "*"))
     steps = _batched(
-        trips_client, step_ids, lambda p, i: p.hgetall("%s:owed:%s" % (TRIPS, i))
+        trips_client, step_ids, lambda p, i: p.hgetall(key(TRIPS, OWED, i))
     )
     seen.steps = {i: step for i, step in zip(step_ids, steps, strict=True) if step}
-    seen.schedule = dict(trips_client.zrange(TRIPS + ":owed", 0, -1, withscores=True))
+    seen.schedule = dict(trips_client.zrange(key(TRIPS, OWED), 0, -1, withscores=True))
     return seen
 
 

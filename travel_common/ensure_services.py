@@ -22,197 +22,26 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from travel_common.machine import ROOT, Machine
+from travel_common.servers import (
+    BadUri,
+    Server,
+    amqp_server,
+    any_answers,
+    redis_server,
+    wait_until_answers,
+)
+
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 DEFAULT_REDIS_URI = "redis://localhost:6379/0"
 DEFAULT_REDIS_DATA_DIR = ROOT / ".data" / "redis"
-LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", ""}
 # How long a server the package's post-install script started may take to
 # answer (Debian's start it at once, where there is an init system).
 POSTINST_WAIT = 2.0
-
-
-class BadUri(ValueError):
-    """A URI this script cannot read (the message names the variable)."""
-
-
-@dataclass(frozen=True)
-class Server:
-    name: str  # "RabbitMQ"
-    variable: str  # the environment variable naming it
-    endpoints: tuple  # ((host, port), ...) any of which may answer
-    startable: bool  # one plain endpoint on this machine: ours to start
-    package: str  # the Debian package, also its server command
-    compose_service: str
-
-    @property
-    def where(self) -> str:
-        return ", ".join(
-            host if port is None else "%s:%s" % (host, port)
-            for host, port in self.endpoints
-        )
-
-    @property
-    def local(self) -> bool:
-        return all(_is_local(host) for host, _ in self.endpoints)
-
-
-def _host_port(netloc: str, default_port: int, variable: str) -> tuple:
-    """"user:pw@host:port" (or "[v6]:port", or "host") -> (host, port)."""
-    hostport = netloc.rpartition("@")[2]
-    try:
-        parsed = urllib.parse.urlsplit("//" + hostport)
-        return (parsed.hostname or "localhost", parsed.port or default_port)
-    except ValueError:  # not echoed: a badly quoted password may be in it
-        raise BadUri("%s has a host or port that isn't valid" % variable) from None
-
-
-def _is_local(host: str) -> bool:
-    return host in LOCAL_NAMES or host.startswith("127.")
-
-
-def amqp_server(uri: str) -> Server:
-    """``amqp://`` or ``amqps://``, or several of them separated by ``;``."""
-    endpoints, schemes = [], set()
-    for one in filter(None, (part.strip() for part in uri.split(";"))):
-        scheme, _, rest = one.partition("://")
-        if scheme not in ("amqp", "amqps") or not rest:
-            raise BadUri("AMQP_URI is not an amqp:// or amqps:// URI")
-        schemes.add(scheme)
-        port = 5671 if scheme == "amqps" else 5672
-        endpoints.append(_host_port(rest.partition("/")[0], port, "AMQP_URI"))
-    if not endpoints:
-        raise BadUri("AMQP_URI is empty")
-    startable = (
-        len(endpoints) == 1 and schemes == {"amqp"} and _is_local(endpoints[0][0])
-    )
-    return Server("RabbitMQ", "AMQP_URI", tuple(endpoints), startable,
-                  "rabbitmq-server", "rabbitmq")
-
-
-def redis_server(uri: str) -> Server:
-    """``redis://``, ``rediss://``, ``unix://`` or
-    ``redis+sentinel://[:password@]h1:26379,h2:26379/<master>/<db>``."""
-    scheme, _, rest = uri.strip().partition("://")
-    netloc = rest.partition("/")[0]
-    if scheme == "redis+sentinel":
-        hosts = netloc.rpartition("@")[2].split(",")
-        endpoints = [_host_port(host, 26379, "REDIS_URI") for host in hosts if host]
-        if not endpoints:
-            raise BadUri("REDIS_URI names no Sentinel")
-    elif scheme in ("redis", "rediss"):
-        endpoints = [_host_port(netloc, 6379, "REDIS_URI")]
-    elif scheme == "unix":
-        endpoints = [(urllib.parse.urlsplit(uri).path, None)]
-    else:
-        raise BadUri("REDIS_URI is not a redis://, rediss://, redis+sentinel:// "
-                     "or unix:// URI")
-    startable = scheme == "redis" and _is_local(endpoints[0][0])
-    return Server("Redis", "REDIS_URI", tuple(endpoints), startable,
-                  "redis-server", "redis")
-
-
-def answers(host: str, port: int | None, timeout: float = 1.0) -> bool:
-    """A connection is accepted (at a Unix socket's path when ``port`` is None)."""
-    try:
-        if port is None:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.settimeout(timeout)
-                sock.connect(host)
-        else:
-            socket.create_connection((host, port), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-def any_answers(server: Server) -> bool:
-    return any(answers(host, port) for host, port in server.endpoints)
-
-
-def wait_until_answers(server: Server, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not any_answers(server):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.25)
-    return True
-
-
-class Machine:
-    """This machine as the script sees it: its commands (on ``PATH``) and
-    this user's powers; runs commands and reports."""
-
-    def __init__(self, environ: dict, euid: int):
-        self.environ, self.euid = environ, euid
-        self._sudo = None
-        self._apt_updated = False
-
-    def say(self, line: str) -> None:
-        print(line, flush=True)
-
-    def complain(self, line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    def has(self, command: str) -> bool:
-        return shutil.which(command, path=self.environ.get("PATH", "")) is not None
-
-    def run(self, argv, quiet: bool = True, probe: bool = False, **env) -> bool:
-        """Run ``argv`` (its output shown unless ``quiet``); when it fails,
-        unless it was only a ``probe``, say so with the end of its output."""
-        done = subprocess.run(
-            argv, env=dict(self.environ, **env), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if quiet else None,
-            stderr=subprocess.STDOUT if quiet else None, cwd=ROOT,
-        )
-        if done.returncode != 0 and not probe:
-            tail = (done.stdout or b"").decode(errors="replace").strip()
-            tail = "\n".join(tail.splitlines()[-5:])
-            self.complain("`%s` failed (exit status %d)%s" % (
-                shlex.join(argv), done.returncode, (":\n" + tail) if tail else ""))
-        return done.returncode == 0
-
-    def as_root(self) -> list | None:
-        """The prefix that runs a command as root: [] for root, ``sudo -n``
-        when it needs no password, else None."""
-        if self.euid == 0:
-            return []
-        if self._sudo is None:
-            self._sudo = self.has("sudo") and self.run(
-                ["sudo", "-n", "true"], probe=True
-            )
-        return ["sudo", "-n"] if self._sudo else None
-
-    def can_install(self) -> bool:
-        return self.has("apt-get") and self.as_root() is not None
-
-    def install(self, package: str) -> bool:
-        prefix = self.as_root()
-        if prefix:  # sudo resets the environment; env sets it again
-            prefix = prefix + ["env", "DEBIAN_FRONTEND=noninteractive"]
-        install = ["apt-get", "install", "-y", "-q", package]
-        self.say("Installing %s from the distribution's packages: %s"
-                 % (package, shlex.join(install)))
-        if not self._apt_updated:
-            if not self.run(prefix + ["apt-get", "update", "-q"], quiet=False,
-                            DEBIAN_FRONTEND="noninteractive"):
-                return False
-            self._apt_updated = True
-        return self.run(prefix + install, quiet=False,
-                        DEBIAN_FRONTEND="noninteractive")
-
-    def docker_works(self) -> bool:
-        return self.has("docker") and self.run(["docker", "info"], probe=True)
 
 
 def redis_data_dir(environ: dict) -> Path:

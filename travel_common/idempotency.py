@@ -9,8 +9,12 @@ redeliveries.
 
 import hashlib
 import json
+import re
 import uuid
 
+# A client's ``Idempotency-Key`` header: 1 to 255 visible ASCII characters.
+TOKEN_PATTERN = r"[!-~]{1,255}"
+_TOKEN = re.compile(TOKEN_PATTERN)
 CLIENT_KEY_TTL = 24 * 3600
 AUTO_KEY_TTL = 3600
 _AUTO_PREFIX = "auto:"
@@ -18,6 +22,11 @@ _AUTO_PREFIX = "auto:"
 
 def auto_key() -> str:
     return _AUTO_PREFIX + uuid.uuid4().hex
+
+
+def is_token(value: str) -> bool:
+    """Whether ``value`` is a valid ``Idempotency-Key`` header."""
+    return _TOKEN.fullmatch(value) is not None
 
 
 def client_key(token: str, principal: str = "") -> str:

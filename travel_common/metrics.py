@@ -14,6 +14,8 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
+from travel_common.metric_children import LabelledChildren
+
 log = logging.getLogger(__name__)
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
@@ -33,7 +35,7 @@ LATENCY = Histogram(
 )
 
 
-class _Server:
+class MetricsServer:
     """The process's one metrics server, open while some service uses it."""
 
     users = 0
@@ -64,18 +66,23 @@ class RpcMetrics(DependencyProvider):
         config = self.container.config
         self.port = int(config.get("METRICS_PORT") or 0)
         self.addr = str(config.get("METRICS_ADDR") or "127.0.0.1")
-        self._children = {}
+        self._children = LabelledChildren(
+            lambda service, method: (
+                CALLS.labels(service, method),
+                LATENCY.labels(service, method),
+            )
+        )
         self._serving = False
 
     def start(self):
         if self.port and not self._serving:
             self._serving = True
-            _Server.acquire(self.port, self.addr)
+            MetricsServer.acquire(self.port, self.addr)
 
     def stop(self):
         if self._serving:
             self._serving = False
-            _Server.release()
+            MetricsServer.release()
 
     kill = stop
 
@@ -87,15 +94,9 @@ class RpcMetrics(DependencyProvider):
             return  # a timer's round is no call
         elapsed = time.perf_counter() - worker_ctx.metrics_started
         service, method = worker_ctx.service_name, worker_ctx.entrypoint.method_name
-        key = (service, method)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = (
-                CALLS.labels(service, method),
-                LATENCY.labels(service, method),
-            )
-        children[0].inc()
-        children[1].observe(elapsed)
+        calls, latency = self._children(service, method)
+        calls.inc()
+        latency.observe(elapsed)
         if exc_info is not None:
             ERRORS.labels(service, method, exc_info[0].__name__).inc()
 

@@ -1,12 +1,8 @@
 """Records in Redis: one hash per record, sorted-set indexes, idempotent creates.
 
-Keys, under a service's prefix ``P``:
-
-- ``P:rec:<id>``     hash of the record's fields, plus ``seq``
-- ``P:seq``          counter giving each record its position
-- ``P:index``        sorted set of all ids, scored by ``seq``
-- ``P:<index>``      further sorted sets (for example trips by airport)
-- ``P:idem:<key>``   hash ``id``, ``fp`` and, once stored, ``body`` of a create
+The keys (``P:rec:<id>``, ``P:seq``, ``P:index``, ``P:idem:<key>`` under a
+service's prefix ``P``, and the indexes a service adds) are in the map of the
+whole store, ``travel_common.redis_keys``.
 
 Pages follow ``seq``: a cursor is the last ``seq`` seen, so every record that
 exists for the whole walk is listed exactly once.  Writes that touch several
@@ -34,12 +30,14 @@ from travel_common.errors import (
     StoreUnavailable,
 )
 from travel_common.ids import new_id
+from travel_common.redis_keys import IDEMPOTENCY, INDEX, RECORD, SEQUENCE, key
 
 # How long a write waits for its replicas (WAIT's timeout): plenty for a live
 # replica (well under a millisecond on one network), short beside RPC_TIMEOUT.
 WAIT_TIMEOUT_MS = 1000
 
-# KEYS: idem; ARGV: id, fp, ttl. Returns the claim: id, fp, body (or false).
+# KEYS: idem; ARGV: id, fingerprint, ttl. Returns the claim: id, fp, body (or
+# false).
 CLAIM = """
 local cur = redis.call('HMGET', KEYS[1], 'id', 'fp', 'body')
 if cur[1] then
@@ -54,7 +52,7 @@ return {ARGV[1], ARGV[2], false}
 """
 
 # KEYS: rec, seq, idem (or ''), indexes...; ARGV: id, body, field, value, ...
-STORE = """
+INSERT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   local seq = redis.call('INCR', KEYS[2])
   redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 3))
@@ -72,17 +70,17 @@ for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
 """
 
-STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+REDIS_UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
 
 
 @contextmanager
-def store_errors():
+def translated_redis_errors():
     """Turn Redis being unreachable into the domain's ``StoreUnavailable``, and
     a primary refusing writes for want of replicas (``min-replicas-to-write``)
     into ``NotAcknowledged``."""
     try:
         yield
-    except STORE_ERRORS:
+    except REDIS_UNREACHABLE:
         raise StoreUnavailable() from None
     except redis.ResponseError as error:
         if str(error).startswith("NOREPLICAS "):
@@ -98,17 +96,18 @@ class Records:
         self.prefix = prefix
         self.min_replicas = min_replicas
         self._claim = client.register_script(CLAIM)
-        self._store = client.register_script(STORE)
+        self._insert = client.register_script(INSERT)
         self._delete = client.register_script(DELETE)
 
     def key(self, *parts: str) -> str:
-        return ":".join((self.prefix,) + parts)
+        """One of this prefix's keys (``travel_common.redis_keys``)."""
+        return key(self.prefix, *parts)
 
     def write(self, script, keys: list, args: list):
         """Run a write ``script``; its result, once ``min_replicas`` replicas
         hold it.  Raises ``NotAcknowledged`` otherwise: the write may or may
         not stand, so it must be safe to run again."""
-        with store_errors():
+        with translated_redis_errors():
             if not self.min_replicas:
                 return script(keys=keys, args=args)
             result, replicas = self._run_and_wait(script, keys, args)
@@ -142,28 +141,28 @@ class Records:
         fields is an ``IdempotencyConflict``).
         """
         record_id = new_id()
-        idem = ""
+        claim_key = ""
         if idempotency_key:
-            idem = self.key("idem", idempotency_key)
-            fp = idempotency.fingerprint(fields)
-            record_id, claimed_fp, body = self.write(
+            claim_key = self.key(IDEMPOTENCY, idempotency_key)
+            fingerprint = idempotency.fingerprint(fields)
+            record_id, claimed_fingerprint, body = self.write(
                 self._claim,
-                keys=[idem],
-                args=[record_id, fp, idempotency.ttl_for(idempotency_key)],
+                keys=[claim_key],
+                args=[record_id, fingerprint, idempotency.ttl_for(idempotency_key)],
             )
-            if claimed_fp != fp:
+            if claimed_fingerprint != fingerprint:
                 raise IdempotencyConflict()
             if body:
                 return json.loads(body)
         record = {"id": record_id, **fields}
         flat = [item for pair in fields.items() for item in pair]
         self.write(
-            self._store,
+            self._insert,
             keys=[
-                self.key("rec", record_id),
-                self.key("seq"),
-                idem,
-                self.key("index"),
+                self.key(RECORD, record_id),
+                self.key(SEQUENCE),
+                claim_key,
+                self.key(INDEX),
                 *(self.key(i) for i in indexes),
             ],
             args=[record_id, json.dumps(record), *flat],
@@ -171,8 +170,8 @@ class Records:
         return record
 
     def get(self, record_id: str) -> dict:
-        with store_errors():
-            fields = self.client.hgetall(self.key("rec", record_id))
+        with translated_redis_errors():
+            fields = self.client.hgetall(self.key(RECORD, record_id))
         if not fields:
             raise NotFound()
         return self._record(record_id, fields)
@@ -182,9 +181,9 @@ class Records:
         outcome = self.write(
             self._delete,
             keys=[
-                self.key("rec", record_id),
+                self.key(RECORD, record_id),
                 self.key(guard) if guard else "",
-                self.key("index"),
+                self.key(INDEX),
                 *(self.key(i) for i in indexes),
             ],
             args=[record_id],
@@ -194,17 +193,17 @@ class Records:
         if outcome == -1:
             raise InUse()
 
-    def page(self, limit: int, cursor: str | None = None, index: str = "index") -> dict:
+    def page(self, limit: int, cursor: str | None = None, index: str = INDEX) -> dict:
         """Up to ``limit`` records after ``cursor``, oldest first; the next cursor."""
         low = "(%s" % cursor if cursor else "-inf"
-        with store_errors():
+        with translated_redis_errors():
             entries = self.client.zrangebyscore(
                 self.key(index), low, "+inf", start=0, num=limit + 1, withscores=True
             )
             page, more = entries[:limit], len(entries) > limit
             pipe = self.client.pipeline(transaction=False)
             for record_id, _ in page:
-                pipe.hgetall(self.key("rec", record_id))
+                pipe.hgetall(self.key(RECORD, record_id))
             found = pipe.execute()
         items = [
             self._record(record_id, fields)
@@ -214,7 +213,7 @@ class Records:
         return {"items": items, "next": "%d" % page[-1][1] if more else None}
 
     def ping(self) -> str:
-        with store_errors():
+        with translated_redis_errors():
             self.client.ping()
         return "up"
 

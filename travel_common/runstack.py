@@ -114,10 +114,10 @@ def stop(children) -> None:
     running = [child for child in children if child.running]
     for child in running:
         child.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE
+    kill_at = time.monotonic() + STOP_GRACE
     for child in running:
         try:
-            child.process.wait(max(0.0, deadline - time.monotonic()))
+            child.process.wait(max(0.0, kill_at - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.output.line(child.name, "did not stop in time; killing it\n")
             child.process.kill()

@@ -22,8 +22,10 @@ class SettingTimer(Timer):
         self.setting = setting
 
     def setup(self):
+        # nameko 2.14.1: Timer._run reads self.interval once the timer starts
         self.interval = float(self.container.config.get(self.setting, self.interval))
 
+    # nameko 2.14.1: Timer._run calls handle_timer_tick for each round
     def handle_timer_tick(self):
         self.queue_consumer.start()  # returns at once once the queues consume
         super().handle_timer_tick()

@@ -6,12 +6,8 @@ adds ``T`` to both airports' sets, ``release`` takes it out (and leaves a
 tombstone: a released ``T`` is never reserved again).  The two services'
 stores can't change in one transaction, so every write that needs both
 first records, atomically with its own part, the step it still owes: an
-outbox.  Under the trips prefix:
-
-- ``owed:<T>``  hash ``state``, ``airports`` (the two ids, comma-separated)
-  and, while pending, ``until``;
-- ``owed``      sorted set of the trips with a step, scored by the time the
-  step is due to be taken up by the reconciler.
+outbox: ``trips:owed:<T>``, the step, and ``trips:owed``, when each step is
+due (their fields: the store's map, ``travel_common.redis_keys``).
 
 States of ``T``'s step, and the Lua scripts that move it (each one atomic):
 
@@ -22,11 +18,11 @@ States of ``T``'s step, and the Lua scripts that move it (each one atomic):
   ``CREATE_TIME_LIMIT`` seconds for a caller that gives none.
 - ``undo``: ``T`` will never be stored; its reservation must be released.
   Entered by the create itself when it fails knowingly (``ABANDON``: an
-  airport missing, ``reserve`` failed), by ``STORE`` after ``until``, or by
+  airport missing, ``reserve`` failed), by ``FINISH`` after ``until``, or by
   the reconciler once ``until`` has passed (``TAKE``).
 - ``release``: ``T`` was deleted; its reservation must be released.
   ``DELETE`` removes the trip and its index entries and records this step.
-- none: ``STORE`` stores ``T`` and drops the step, only while it is
+- none: ``FINISH`` stores ``T`` and drops the step, only while it is
   ``pending`` and before ``until``; ``SETTLE`` drops an ``undo`` or
   ``release`` step once a ``release`` of ``T`` has succeeded.
 
@@ -40,14 +36,14 @@ Why "an airport is referenced by exactly the stored trips that use it, or by
 a trip that has a step" holds through any fault, each script being atomic:
 
 1. ``T`` is reserved only by a create of ``T``, after ``OPEN``.
-2. ``T`` is stored only by ``STORE``, which requires the step ``pending``
+2. ``T`` is stored only by ``FINISH``, which requires the step ``pending``
    and ``until`` not passed, and runs after ``reserve`` succeeded: a stored
-   trip is referenced.  A step leaves ``pending`` only by ``STORE`` or for
+   trip is referenced.  A step leaves ``pending`` only by ``FINISH`` or for
    ``undo``; ``TAKE`` turns it to ``undo`` only after ``until`` (on Redis's
-   clock, as ``STORE`` checks it).  So a trip is never stored once its undo
+   clock, as ``FINISH`` checks it).  So a trip is never stored once its undo
    began: a create that lost that race (fenced) stores nothing and answers
    ``Interrupted`` (503) or, past its deadline, ``DeadlineExceeded``.
-3. A step is dropped only by ``STORE`` (the trip is stored and referenced)
+3. A step is dropped only by ``FINISH`` (the trip is stored and referenced)
    or by ``SETTLE`` after a ``release`` that ran after the step entered
    ``undo``/``release``: the references are gone then, and stay gone: a
    ``reserve`` of ``T`` arriving later (held by a frozen airports instance,
@@ -58,7 +54,7 @@ a trip that has a step" holds through any fault, each script being atomic:
    ``SETTLE`` drops only a step still in the state released, and by then the
    release has run; two instances releasing the same step (a lease that ran
    out) do the same idempotent work.
-5. A create whose ``STORE`` outcome is unknown (Redis unreachable, or the
+5. A create whose ``FINISH`` outcome is unknown (Redis unreachable, or the
    write not acknowledged by ``REDIS_MIN_REPLICAS`` replicas in time) does
    nothing more: its step is either gone (stored) or pending, and undone once
    ``until`` has passed.  Nothing is released on a guess.
@@ -91,7 +87,8 @@ from travel_common.errors import (
     NotFound,
 )
 from travel_common.ids import new_id
-from travel_common.records import Records, store_errors
+from travel_common.records import Records, translated_redis_errors
+from travel_common.redis_keys import IDEMPOTENCY, INDEX, OWED, RECORD, SEQUENCE
 
 PENDING, UNDO, RELEASE = "pending", "undo", "release"
 STEP_RETRY = 5.0  # OWED_STEP_RETRY: seconds before a step is taken up again
@@ -104,7 +101,8 @@ local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 """
 
 # KEYS: idem (or ''), owed set, owed:<claimed id>, owed:<new id>
-# ARGV: claimed id ('' if none expected), new id, fp, ttl, airports, until
+# ARGV: claimed id ('' if none expected), new id, fingerprint, ttl, airports,
+# until
 # Returns {'conflict'}, {'done', body}, {'claimed', id}: call again expecting
 # that claim, {'reuse', id} or {'new', id}.
 OPEN = NOW + """
@@ -140,7 +138,7 @@ return {'new', ARGV[2]}
 # ARGV: id, body, retry, field, value, ...
 # 1 stored; 2 stored already (a concurrent attempt); 0 the step is not
 # pending (fenced); -1 past until: the step is now 'undo'.
-STORE = NOW + """
+FINISH = NOW + """
 if redis.call('EXISTS', KEYS[3]) == 1 then return 2 end
 local step = redis.call('HMGET', KEYS[1], 'state', 'until')
 if step[1] ~= 'pending' then return 0 end
@@ -232,14 +230,14 @@ class OwingTrips(Records):
     def __init__(self, client, prefix, **options):
         super().__init__(client, prefix, **options)
         self._open = client.register_script(OPEN)
-        self._store_owed = client.register_script(STORE)
+        self._finish = client.register_script(FINISH)
         self._abandon = client.register_script(ABANDON)
         self._delete_owing = client.register_script(DELETE)
         self._take = client.register_script(TAKE)
         self._settle = client.register_script(SETTLE)
 
     def owed_key(self, trip_id: str) -> str:
-        return self.key("owed", trip_id)
+        return self.key(OWED, trip_id)
 
     def open_create(
         self, fields: dict, airport_ids: list, idempotency_key=None, deadline=None
@@ -252,23 +250,23 @@ class OwingTrips(Records):
         """
         if deadline is None:
             deadline = time.time() + self.create_time_limit
-        idem = fp = ""
+        claim_key = fingerprint = ""
         ttl = 0
         if idempotency_key:
-            idem = self.key("idem", idempotency_key)
-            fp = idempotency.fingerprint(fields)
+            claim_key = self.key(IDEMPOTENCY, idempotency_key)
+            fingerprint = idempotency.fingerprint(fields)
             ttl = idempotency.ttl_for(idempotency_key)
         trip_id, claimed = new_id(), ""
         for _ in range(3):  # a concurrent retry may replace the claim meanwhile
             outcome = self.write(
                 self._open,
                 keys=[
-                    idem,
-                    self.key("owed"),
+                    claim_key,
+                    self.key(OWED),
                     self.owed_key(claimed or trip_id),
                     self.owed_key(trip_id),
                 ],
-                args=[claimed, trip_id, fp, ttl, pack(airport_ids), deadline],
+                args=[claimed, trip_id, fingerprint, ttl, pack(airport_ids), deadline],
             )
             if outcome[0] == "conflict":
                 raise IdempotencyConflict()
@@ -289,16 +287,16 @@ class OwingTrips(Records):
         """
         record = {"id": trip_id, **fields}
         flat = [item for pair in fields.items() for item in pair]
-        idem = self.key("idem", idempotency_key) if idempotency_key else ""
+        claim_key = self.key(IDEMPOTENCY, idempotency_key) if idempotency_key else ""
         outcome = self.write(
-            self._store_owed,
+            self._finish,
             keys=[
                 self.owed_key(trip_id),
-                self.key("owed"),
-                self.key("rec", trip_id),
-                self.key("seq"),
-                idem,
-                self.key("index"),
+                self.key(OWED),
+                self.key(RECORD, trip_id),
+                self.key(SEQUENCE),
+                claim_key,
+                self.key(INDEX),
                 *(self.key(i) for i in indexes),
             ],
             args=[trip_id, json.dumps(record), self.step_retry, *flat],
@@ -311,10 +309,10 @@ class OwingTrips(Records):
 
     def abandon(self, trip_id: str) -> bool:
         """Turn a pending create to ``undo``; False if it was not pending."""
-        with store_errors():
+        with translated_redis_errors():
             return bool(
                 self._abandon(
-                    keys=[self.owed_key(trip_id), self.key("owed")],
+                    keys=[self.owed_key(trip_id), self.key(OWED)],
                     args=[trip_id, self.step_retry],
                 )
             )
@@ -325,9 +323,9 @@ class OwingTrips(Records):
             self._delete_owing,
             keys=[
                 self.owed_key(trip_id),
-                self.key("owed"),
-                self.key("rec", trip_id),
-                self.key("index"),
+                self.key(OWED),
+                self.key(RECORD, trip_id),
+                self.key(INDEX),
                 *(self.key(i) for i in indexes),
             ],
             args=[trip_id, pack(airport_ids), self.step_retry],
@@ -339,14 +337,14 @@ class OwingTrips(Records):
     def take_due(self, limit: int) -> list:
         """Up to ``limit`` steps that are due, taken for ``step_retry`` seconds."""
         steps = []
-        with store_errors():
+        with translated_redis_errors():
             seconds, micros = self.client.time()
             due = self.client.zrangebyscore(
-                self.key("owed"), "-inf", seconds + micros / 1e6, start=0, num=limit
+                self.key(OWED), "-inf", seconds + micros / 1e6, start=0, num=limit
             )
             for trip_id in due:
                 taken = self._take(
-                    keys=[self.owed_key(trip_id), self.key("owed")],
+                    keys=[self.owed_key(trip_id), self.key(OWED)],
                     args=[trip_id, self.step_retry],
                 )
                 if taken:
@@ -355,8 +353,8 @@ class OwingTrips(Records):
 
     def settle(self, step: Step) -> None:
         """Drop a step whose release has been done."""
-        with store_errors():
+        with translated_redis_errors():
             self._settle(
-                keys=[self.owed_key(step.trip_id), self.key("owed")],
+                keys=[self.owed_key(step.trip_id), self.key(OWED)],
                 args=[step.trip_id, step.state],
             )

@@ -18,7 +18,9 @@ from nameko.contextdata import ContextDataProvider
 from nameko.exceptions import UnknownService
 
 from schemas import TripPageQuery, TripSchema
+from travel_common import record_service
 from travel_common.broker import BROKER_ERRORS
+from travel_common.call_context import DEADLINE
 from travel_common.errors import (
     DeadlineExceeded,
     DependencyUnavailable,
@@ -28,6 +30,7 @@ from travel_common.errors import (
     StoreUnavailable,
 )
 from travel_common.metrics import RpcMetrics
+from travel_common.redis_keys import TRIPS
 from travel_common.service import (
     RecordStore,
     RequestLog,
@@ -37,12 +40,9 @@ from travel_common.service import (
 )
 from travel_common.timer import every
 from trips_svc.owed import CREATE_TIME_LIMIT, STEP_RETRY, UNDO, Step
-from trips_svc.storage import PREFIX, Trips
+from trips_svc.storage import Trips
 
 log = logging.getLogger(__name__)
-
-trip_schema = TripSchema()
-page_query = TripPageQuery()
 
 AIRPORT_FIELDS = ("airport_from", "airport_to")
 # nameko's service-to-service calls wait forever by themselves; a call whose
@@ -52,15 +52,16 @@ AIRPORTS_CALL_TIMEOUT = 10
 STEPS_PER_ROUND = 100
 
 
-class CallDeadline(ContextDataProvider):
+class CallerDeadline(ContextDataProvider):
     """When the caller stops waiting (epoch seconds, context data), or None."""
 
-    context_key = "deadline"
+    context_key = DEADLINE
 
 
-class TripStore(RecordStore):
-    """The trips, with the timings of their owed steps from the config
-    (``OWED_STEP_RETRY``, ``CREATE_TIME_LIMIT``: see ``trips_svc.owed``)."""
+class TripsProvider(RecordStore):
+    """Each worker's ``Trips`` repository, with the timings of the owed steps
+    from the config (``OWED_STEP_RETRY``, ``CREATE_TIME_LIMIT``: see
+    ``trips_svc.owed``)."""
 
     repository_class = Trips
 
@@ -73,12 +74,16 @@ class TripStore(RecordStore):
         )
 
 
-class TripsService:
+# (The module, not the class: ``nameko run <module>`` would take a base class
+# with entrypoints, imported here, for a service of its own.)
+class TripsService(record_service.RecordService):
     name = "trips_service"
+    schema = TripSchema()
+    page_query = TripPageQuery()
 
-    store = TripStore(prefix=PREFIX)
+    records = TripsProvider(prefix=TRIPS)
     airports = ServiceRpcProxy("airports_service")
-    deadline = CallDeadline()
+    caller_deadline = CallerDeadline()
     request_log = RequestLog()
     metrics = RpcMetrics()
 
@@ -88,14 +93,14 @@ class TripsService:
         debt).  A create that fails knowingly undoes its reservation itself;
         one cut short is undone by ``settle_owed_steps`` after its deadline."""
         fields = load_or_invalid(
-            trip_schema, {"airport_from": airport_from, "airport_to": airport_to}
+            self.schema, {"airport_from": airport_from, "airport_to": airport_to}
         )
         airport_ids = [fields[name] for name in AIRPORT_FIELDS]
-        opened = self.store.open_create(
+        opened = self.records.open_create(
             fields, airport_ids, idempotency_key, self._deadline()
         )
         if opened.record is not None:
-            return trip_schema.dump(opened.record)
+            return self.schema.dump(opened.record)
         trip_id = opened.trip_id
         try:
             self._reserve(fields, airport_ids, trip_id)
@@ -103,42 +108,33 @@ class TripsService:
             self._abandon(Step(trip_id, UNDO, airport_ids))
             raise
         try:
-            record = self.store.finish_trip(trip_id, fields, idempotency_key)
+            record = self.records.finish_trip(trip_id, fields, idempotency_key)
         except DeadlineExceeded:  # the step is 'undo' now, and ours to release
             self._release(Step(trip_id, UNDO, airport_ids))
             raise
-        return trip_schema.dump(record)
-
-    @rpc
-    def get(self, trip_id):
-        return trip_schema.dump(self.store.get(trip_id))
+        return self.schema.dump(record)
 
     @rpc
     def delete(self, trip_id):
         """Delete the trip, then release its airports.  The delete stands even
         if the release fails: it is owed, and done by ``settle_owed_steps``."""
-        trip = self.store.get(trip_id)
+        trip = self.records.get(trip_id)
         airport_ids = [trip[name] for name in AIRPORT_FIELDS]
-        self._release(self.store.delete_trip(trip, airport_ids))
+        self._release(self.records.delete_trip(trip, airport_ids))
 
     @rpc
     def list(self, airport=None, limit=20, cursor=None):
+        """All trips, or those from or to ``airport``."""
         query = load_or_invalid(
-            page_query, {"airport": airport, "limit": limit, "cursor": cursor}
+            self.page_query, {"airport": airport, "limit": limit, "cursor": cursor}
         )
         if query["airport"]:
-            page = self.store.page_for_airport(
+            page = self.records.page_for_airport(
                 query["airport"], query["limit"], query["cursor"]
             )
         else:
-            page = self.store.page(query["limit"], query["cursor"])
-        page["items"] = trip_schema.dump(page["items"], many=True)
-        return page
-
-    @rpc
-    def health(self):
-        """Answers while this instance can reach Redis."""
-        return {"redis": self.store.ping()}
+            page = self.records.page(query["limit"], query["cursor"])
+        return self.dumped(page)
 
     @every("OWED_STEPS_INTERVAL", 2, eager=True)
     def settle_owed_steps(self):
@@ -149,7 +145,7 @@ class TripsService:
         """
         while True:
             try:
-                steps = self.store.take_due(STEPS_PER_ROUND)
+                steps = self.records.take_due(STEPS_PER_ROUND)
             except StoreUnavailable:
                 log.warning("owed steps not looked at: the data store is unavailable")
                 return
@@ -177,7 +173,7 @@ class TripsService:
     def _abandon(self, step: Step):
         """A create that will not store its trip undoes its reservation."""
         try:
-            if not self.store.abandon(step.trip_id):
+            if not self.records.abandon(step.trip_id):
                 return  # stored or undone by another call meanwhile
         except StoreUnavailable:
             log.warning("trip %s: create failed; undone when it expires", step.trip_id)
@@ -189,7 +185,7 @@ class TripsService:
         (logged at ``level``)."""
         try:
             self._call_airports("release", step.airport_ids, step.trip_id)
-            self.store.settle(step)
+            self.records.settle(step)
         except Exception as error:  # noqa: BLE001 - whatever it is, retried later
             log.log(
                 level,
@@ -202,7 +198,8 @@ class TripsService:
         return True
 
     def _deadline(self) -> float | None:
-        return None if self.deadline is None else float(self.deadline)
+        deadline = self.caller_deadline
+        return None if deadline is None else float(deadline)
 
     def _call_airports(self, method, *args):
         timeout, deadline = AIRPORTS_CALL_TIMEOUT, self._deadline()

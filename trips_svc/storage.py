@@ -1,16 +1,18 @@
-"""Trips in Redis, indexed by the airports they connect.
+"""Trips in Redis, indexed by the airports they connect
+(``trips:by_airport:<airport id>``; the map of the whole store:
+``travel_common.redis_keys``).
 
 Creates and deletes go through ``OwingTrips`` (``trips_svc.owed``), which
 keeps, beside each trip, the step it still owes the airports service.
 """
 
+from travel_common.redis_keys import BY_AIRPORT, key
 from trips_svc.owed import OwingTrips, Step
-
-PREFIX = "trips"
 
 
 def airport_index(airport_id: str) -> str:
-    return "by_airport:" + airport_id
+    """The index of the trips from or to ``airport_id``, below the prefix."""
+    return key(BY_AIRPORT, airport_id)
 
 
 def trip_indexes(trip: dict) -> list:

@@ -1,22 +1,20 @@
 """The record resources, one class per URL shape, for airports and trips alike.
 
 ``Kind`` says what differs between airports and trips: names, service, schemas.
+Their OpenAPI operations: ``gateway_falcon.record_operations``.
 """
 
-import re
 from dataclasses import dataclass
 
 import falcon
 from marshmallow import Schema, ValidationError
 
+from gateway_falcon import record_operations
 from gateway_falcon.body import read_json_object
 from gateway_falcon.errors import ERROR_STATUS, Problem, problem_for, validation_problem
-from gateway_falcon.openapi import problem_response
 from gateway_falcon.rpc import RpcPool
 from travel_common import idempotency
 from travel_common.ids import is_id
-
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -36,27 +34,6 @@ def load(schema: Schema, data: dict) -> dict:
         return schema.load(data)
     except ValidationError as error:
         raise validation_problem(error.messages) from None
-
-
-def operation(summary: str, responses: dict, problems=(), **details) -> dict:
-    """An OpenAPI operation; every call can also fail with 502, 503 and 504."""
-    responses = dict(responses)
-    for status in (*problems, 502, 503, 504):
-        responses[str(status)] = problem_response(status)
-    responses["default"] = problem_response(500)
-    return {"summary": summary, "responses": responses, **details}
-
-
-def json_content(schema) -> dict:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-ID_PARAMETER = {
-    "in": "path",
-    "name": "record_id",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-}
 
 
 async def call(rpc: RpcPool, req, service: str, method: str, *args, **kwargs):
@@ -93,37 +70,14 @@ class RecordCreate:
         resp.media = record
 
     def openapi(self) -> dict:
-        kind = self.kind
-        return {
-            "post": operation(
-                "Create %s %s" % ("an" if kind.name[0] in "aeiou" else "a", kind.name),
-                {
-                    "201": {
-                        "description": "Created",
-                        "headers": {"Location": {"schema": {"type": "string"}}},
-                        **json_content(kind.schema),
-                    }
-                },
-                problems=(400, 408, 413, 415, 422),
-                requestBody={"required": True, **json_content(kind.schema)},
-                parameters=[
-                    {
-                        "in": "header",
-                        "name": "Idempotency-Key",
-                        "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
-                        "description": "Repeat a create safely: the same key and body "
-                        "return the first answer; another body is a 422.",
-                    }
-                ],
-            )
-        }
+        return record_operations.create_operations(self.kind)
 
     @staticmethod
     def _idempotency_key(req) -> str:
         token = req.get_header("Idempotency-Key")
         if token is None:
             return idempotency.auto_key()
-        if not _IDEMPOTENCY_KEY.fullmatch(token):
+        if not idempotency.is_token(token):
             raise Problem(
                 400, "Idempotency-Key must be 1-255 visible ASCII characters."
             )
@@ -143,21 +97,7 @@ class RecordItem:
         return record_id
 
     def openapi(self) -> dict:
-        kind = self.kind
-        return {
-            "get": operation(
-                "Get one %s" % kind.name,
-                {"200": {"description": "OK", **json_content(kind.schema)}},
-                problems=(404,),
-                parameters=[ID_PARAMETER],
-            ),
-            "delete": operation(
-                "Delete one %s" % kind.name,
-                {"204": {"description": "Deleted"}},
-                problems=(404, 409) if kind.delete_conflicts else (404,),
-                parameters=[ID_PARAMETER],
-            ),
-        }
+        return record_operations.item_operations(self.kind)
 
     async def on_get(self, req, resp, record_id):
         resp.media = await call(
@@ -177,15 +117,7 @@ class RecordList:
         self.rpc = rpc
 
     def openapi(self) -> dict:
-        kind = self.kind
-        return {
-            "get": operation(
-                "List %s, oldest first, a page at a time" % kind.plural,
-                {"200": {"description": "OK", **json_content(kind.page_schema)}},
-                problems=(422,),
-                parameters=[{"in": "query", "schema": kind.page_query}],
-            )
-        }
+        return record_operations.list_operations(self.kind)
 
     async def on_get(self, req, resp):
         query = load(self.kind.page_query, dict(req.params))

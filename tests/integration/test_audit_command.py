@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from airports_svc.storage import PREFIX as AIRPORTS
 from airports_svc.storage import Airports
-from trips_svc.storage import PREFIX as TRIPS
+from travel_common.redis_keys import AIRPORTS, TRIPS
 from trips_svc.storage import Trips
 
 from support import ROOT, RedisDatabase, free_port

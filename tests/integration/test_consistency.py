@@ -26,17 +26,18 @@ import requests
 from travel_common.audit import audit
 
 from support import (
+    AIRPORTS_MODULE,
     REDIS_HOST,
     REDIS_PORT,
     ROOT,
+    TRIPS_MODULE,
     LoadLoop,
     RedisDatabase,
-    Stack,
-    Vhost,
     count_consumers,
+    create_airport,
     wait_until,
 )
-from tcp_proxy import TcpProxy
+from support.tcp_proxy import TcpProxy
 
 RPC_TIMEOUT = 3
 REPAIR_LIMIT = 30  # seconds from the services being back to a consistent store
@@ -44,36 +45,28 @@ SETTINGS = {"OWED_STEPS_INTERVAL": "0.5", "OWED_STEP_RETRY": "1"}
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory):
+def system(stack_factory):
     """Airports and trips services and the gateway; the trips service's
     Redis connections go through ``system.proxy``."""
     assert REDIS_HOST == "127.0.0.1"
-    vhost, database = Vhost(), RedisDatabase()
+    database = RedisDatabase()
     proxy = TcpProxy(REDIS_PORT)
-    stack = Stack(vhost.uri, database.uri, tmp_path_factory.mktemp("consistency"),
-                  RPC_TIMEOUT=str(RPC_TIMEOUT))
-    stack.env.update(SETTINGS)
-    stack.vhost, stack.database, stack.proxy = vhost, database, proxy
-    stack.trips_env = {"REDIS_URI": "redis://127.0.0.1:%d/%d" % (proxy.port,
-                                                               database.db)}
+    through_proxy = "redis://127.0.0.1:%d/%d" % (proxy.port, database.db)
     try:
-        stack.add_service("airports_svc.service")
-        stack.add_service("trips_svc.service", env=stack.trips_env)
-        stack.gateway.start()
-        stack.wait_ready()
+        stack = stack_factory(
+            redis_uri=database.uri, env=SETTINGS,
+            service_env={TRIPS_MODULE: {"REDIS_URI": through_proxy}},
+            RPC_TIMEOUT=str(RPC_TIMEOUT),
+        )
+        stack.database, stack.proxy = database, proxy
         yield stack
-    finally:
         stack.stop()
+    finally:
         proxy.cut()
-        vhost.delete()
         database.release()
 
 
 # --- the system's parts ------------------------------------------------------
-
-def running(stack, prefix) -> list:
-    return [p for p in stack.services if p.name.startswith(prefix) and p.running]
-
 
 def consumers(stack, service, count):
     wait_until(lambda: count_consumers(stack.vhost, service) == count, 30,
@@ -83,15 +76,15 @@ def consumers(stack, service, count):
 def start_airports(stack) -> float:
     """Start an instance; when it was started (its queue consumed soon after)."""
     started = time.monotonic()
-    stack.add_service("airports_svc.service")
-    consumers(stack, "airports_service", len(running(stack, "airports")))
+    stack.add_service(AIRPORTS_MODULE)
+    consumers(stack, "airports_service", len(stack.running("airports")))
     return started
 
 
 def start_trips(stack) -> float:
     started = time.monotonic()
-    stack.add_service("trips_svc.service", env=stack.trips_env)
-    consumers(stack, "trips_service", len(running(stack, "trips")))
+    stack.add_service(TRIPS_MODULE)
+    consumers(stack, "trips_service", len(stack.running("trips")))
     return started
 
 
@@ -109,12 +102,8 @@ def post(stack, path, body, key=None, timeout=30):
 
 
 def airports(stack, count) -> list:
-    ids = []
-    for _ in range(count):
-        response = post(stack, "/airport", {"airport": uuid.uuid4().hex[:8]})
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
-    return ids
+    with stack.session() as http:
+        return [create_airport(http, uuid.uuid4().hex[:8])["id"] for _ in range(count)]
 
 
 def trip(stack, a, b, key=None):
@@ -206,7 +195,7 @@ def test_airports_down_during_trip_delete(system):
     a, b, c = airports(system, 3)
     kept = trip(system, a, b).json()["id"]
     doomed = trip(system, a, c).json()["id"]
-    (instance,) = running(system, "airports")
+    (instance,) = system.running("airports")
     instance.stop()
     system.services.remove(instance)
     response = requests.delete(system.url + "/trip/" + doomed, timeout=30)
@@ -237,7 +226,7 @@ def test_airports_killed_during_trip_creates(system):
 
     with LoadLoop(create, threads=4) as load:
         wait_until(lambda: len(created) > 20, 10, what="trips created")
-        remove(system, running(system, "airports")[0])  # kill -9, calls in hand
+        remove(system, system.running("airports")[0])  # kill -9, calls in hand
         killed = time.monotonic()
         time.sleep(1.5)
         before = report_lines(system)
@@ -256,8 +245,8 @@ def test_airports_killed_during_trip_creates(system):
 
 def test_only_trips_instance_killed_between_reserve_and_store(system):
     a, b = airports(system, 2)
-    (airports_instance,) = running(system, "airports")
-    (trips_instance,) = running(system, "trips")
+    (airports_instance,) = system.running("airports")
+    (trips_instance,) = system.running("trips")
     key = uuid.uuid4().hex
     client = system.database.client
     answers = []
@@ -299,7 +288,7 @@ def test_only_trips_instance_killed_between_reserve_and_store(system):
 
 def test_redis_cut_for_trips_between_reserve_and_store(system):
     a, b = airports(system, 2)
-    (airports_instance,) = running(system, "airports")
+    (airports_instance,) = system.running("airports")
     client = system.database.client
     key = uuid.uuid4().hex
     answers = []
@@ -381,7 +370,7 @@ def test_burst_of_creates_and_deletes_with_instances_killed(system):
         for count, victims in ((24, "trips"), (48, "airports")):
             wait_until(lambda n=count: len(created) >= n, 30, interval=0.005,
                        what="%d trips created" % count)
-            remove(system, running(system, victims)[0])
+            remove(system, system.running(victims)[0])
         for future in work:
             future.result()
     back = time.monotonic()

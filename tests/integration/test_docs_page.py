@@ -1,7 +1,9 @@
 """``GET /docs`` in a real headless Chromium (Debian's), driven by Playwright.
 
 Every request the page makes must go to the gateway and succeed: anything
-else is aborted and recorded, so the page is shown to work offline.
+else is aborted and recorded, so the page is shown to work offline.  The
+operations are grouped by tag, and "Try it out" creates an airport from the
+document's example as it stands.
 """
 import shutil
 import tempfile
@@ -71,8 +73,11 @@ def test_docs_page_shows_every_operation_offline(browser, stack, http):
          block.locator(".opblock-summary-path").get_attribute("data-path"))
         for block in blocks.all()
     )
+    tags = [tag.get_attribute("data-tag") for tag in page.locator(".opblock-tag").all()]
     page.close()
 
+    assert tags == [tag["name"] for tag in document["tags"]]
+    assert tags == ["airports", "trips", "operations"]
     assert shown == operations
     assert outside == [] and failed == []
     assert [status for status, _ in answered if status >= 400] == []
@@ -90,3 +95,27 @@ def test_docs_assets_come_from_the_gateway(http):
     missing = http.get("/docs/index.html")
     assert missing.status_code == 404
     assert missing.json()["detail"] == "No such asset."
+
+
+def test_try_it_out_creates_an_airport_from_the_example(browser, stack, http):
+    """Open ``POST /airport``, "Try it out", "Execute": the example body as it
+    stands is a valid airport, answered 201."""
+    page = browser.new_page()
+    page.goto(stack.url + "/docs", wait_until="networkidle")
+    create = page.locator("#operations-airports-post_airport")
+    create.locator(".opblock-summary").click()
+    create.locator(".try-out__btn").click()
+    with page.expect_response(lambda response: response.url == stack.url + "/airport"
+                              and response.request.method == "POST") as answer:
+        create.locator(".execute").click()
+    response = answer.value
+    status = create.locator(".live-responses-table tr.response .response-col_status")
+    status.wait_for(timeout=15000)
+    shown = status.inner_text().strip()
+    created = response.json()
+    page.close()
+
+    assert response.status == 201
+    assert shown.startswith("201")
+    assert http.get("/airport/" + created["id"]).json() == created
+    assert created["airport"] == "Lisbon"

@@ -14,13 +14,13 @@ from collections import Counter
 
 import pytest
 import requests
-from sentinel_support import SentinelGroup
 
 from travel_common.errors import NotAcknowledged
 from travel_common.records import Records
 from travel_common.redis_client import connect
 
-from support import LoadLoop, Stack, Vhost, service, wait_until
+from support import AIRPORTS_MODULE, LoadLoop, service, wait_until
+from support.sentinel import SentinelGroup
 
 RPC_TIMEOUT = 5  # the default
 RESUME_LIMIT = 15  # seconds from the promotion to normal answers
@@ -34,16 +34,9 @@ def group():
 
 
 @pytest.fixture(scope="module")
-def cluster_stack(group, tmp_path_factory):
-    vhost = Vhost()
-    stack = Stack(vhost.uri, group.uri(), tmp_path_factory.mktemp("sentinel-stack"),
-                  RPC_TIMEOUT=str(RPC_TIMEOUT))
-    stack.env["REDIS_MIN_REPLICAS"] = "1"
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
-        vhost.delete()
+def cluster_stack(group, stack_factory):
+    return stack_factory(redis_uri=group.uri(), env={"REDIS_MIN_REPLICAS": "1"},
+                         RPC_TIMEOUT=str(RPC_TIMEOUT))
 
 
 class Creates:
@@ -274,7 +267,7 @@ def test_no_password_in_any_log_line(group, cluster_stack):
 def test_a_bad_uri_stops_the_service_at_start_up(group, cluster_stack, tmp_path):
     uri = group.uri().replace("/travel/0", "/travel/zero")
     env = dict(cluster_stack.env, REDIS_URI=uri)
-    process = service("airports_svc.service", "bad-uri", env, tmp_path).start()
+    process = service(AIRPORTS_MODULE, "bad-uri", env, tmp_path).start()
     process.popen.wait(30)
     output = process.log()
     assert process.popen.returncode != 0

@@ -6,24 +6,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from support import LoadLoop, count_consumers, running_stack, wait_until
+from support import AIRPORTS_MODULE, TRIPS_MODULE, LoadLoop, count_consumers, wait_until
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(stack_factory):
     """Two airports and two trips instances behind one gateway."""
-    with running_stack(tmp_path_factory.mktemp("cluster"), airports=2,
-                       trips=2) as stack:
-        yield stack
+    return stack_factory(airports=2, trips=2)
 
 
 def consuming(stack, service_name, count):
     wait_until(lambda: count_consumers(stack.vhost, service_name) == count, 30,
                interval=0.2, what="%d consumers of %s" % (count, service_name))
-
-
-def instances(stack, prefix):
-    return [p for p in stack.services if p.name.startswith(prefix) and p.running]
 
 
 def stored_airports(database, prefix) -> dict:
@@ -38,7 +32,7 @@ def stored_airports(database, prefix) -> dict:
 
 
 def test_kill_9_mid_burst_loses_no_call_and_writes_once(cluster):
-    victim = instances(cluster, "airports")[0]
+    victim = cluster.running("airports")[0]
     burst = 400
     done = []
 
@@ -64,8 +58,7 @@ def test_kill_9_mid_burst_loses_no_call_and_writes_once(cluster):
     # exactly one record per 201: none lost, none written twice
     assert stored_airports(cluster.database, "burst-") == answered
 
-    cluster.services.remove(victim)
-    cluster.add_service("airports_svc.service")
+    cluster.replace(victim)  # dead already
     consuming(cluster, "airports_service", 2)
 
 
@@ -85,9 +78,9 @@ def test_rolling_restart_under_load_gives_no_errors(cluster):
                             json={"airport_from": a["id"], "airport_to": b["id"]})
 
     with LoadLoop(request, threads=4) as load:
-        for module, service_name in [("airports_svc.service", "airports_service"),
-                                     ("trips_svc.service", "trips_service")]:
-            for old in instances(cluster, module.split(".")[0]):
+        for module, service_name in [(AIRPORTS_MODULE, "airports_service"),
+                                     (TRIPS_MODULE, "trips_service")]:
+            for old in cluster.running(module.split("_")[0]):
                 old.stop()  # one SIGTERM: finishes its calls in hand, then exits
                 cluster.services.remove(old)
                 consuming(cluster, service_name, 1)

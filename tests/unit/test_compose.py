@@ -307,7 +307,9 @@ def test_build_context_keeps_what_the_image_needs(path):
 
 
 @pytest.mark.parametrize(
-    "path", [".venv", ".git", ".pytest_cache", "tests", "gateway_falcon/__pycache__"]
+    "path",
+    [".venv", ".git", ".pytest_cache", "tests", "support",
+     "gateway_falcon/__pycache__"],
 )
 def test_build_context_leaves_out_local_state(path):
     assert ignored(path)

@@ -10,7 +10,7 @@ import fake_commands
 import pytest
 
 from travel_common import ensure_services
-from travel_common.ensure_services import BadUri, amqp_server, redis_server
+from travel_common.servers import BadUri, amqp_server, redis_server
 
 UPDATE = ["apt-get", "update", "-q"]
 SUDO_ENV = ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]

@@ -18,3 +18,10 @@ def test_fingerprint_ignores_key_order():
     assert idempotency.fingerprint({"a": 1, "b": 2}) == idempotency.fingerprint(
         {"b": 2, "a": 1})
     assert idempotency.fingerprint({"a": 1}) != idempotency.fingerprint({"a": 2})
+
+
+def test_client_tokens_are_1_to_255_visible_ascii_characters():
+    for token in ("k", "order-7", "!~", "x" * 255):
+        assert idempotency.is_token(token), token
+    for token in ("", "has space", "x" * 256, "tab\t", "é", "a\n"):
+        assert not idempotency.is_token(token), token

@@ -1,47 +1,17 @@
 """The gateway's protocol's read timeouts, in-process on uvicorn's own
-``HttpToolsProtocol`` with a stand-in transport: fails loudly when the
-uvicorn internals it relies on change (``cycle.disconnected``,
-``message_event``, ``response_started``; uvicorn 0.54)."""
+``HttpToolsProtocol`` with a stand-in transport (the uvicorn internals it
+relies on are checked one by one in ``test_uvicorn_internals.py``)."""
 import asyncio
 import json
 
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from gateway_falcon.protocol import limited_httptools
+from gateway_falcon.http_protocol import limited_httptools
+
+from support.fake_transport import StandInTransport
 
 TIMEOUT = 0.05
-
-
-class Transport(asyncio.Transport):
-    def __init__(self):
-        super().__init__()
-        self.written, self.closed, self.eof = b"", False, False
-
-    def get_extra_info(self, name, default=None):
-        return {"peername": ("127.0.0.1", 5), "sockname": ("127.0.0.1", 8)}.get(
-            name, default)
-
-    def write(self, data):
-        self.written += data
-
-    def can_write_eof(self):
-        return True
-
-    def write_eof(self):
-        self.eof = True
-
-    def close(self):
-        self.closed = True
-
-    def is_closing(self):
-        return self.closed
-
-    def pause_reading(self):
-        pass
-
-    def resume_reading(self):
-        pass
 
 
 async def exchange(data: bytes, app_seconds: float = 0.0) -> tuple:
@@ -61,7 +31,7 @@ async def exchange(data: bytes, app_seconds: float = 0.0) -> tuple:
     config = Config(app=app, lifespan="off", log_config=None)
     config.load()
     protocol = limited_httptools(16384, TIMEOUT, TIMEOUT)(config, ServerState(), {})
-    transport = Transport()
+    transport = StandInTransport()
     protocol.connection_made(transport)
     protocol.data_received(data)
     await asyncio.sleep(TIMEOUT * 4 + app_seconds)

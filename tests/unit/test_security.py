@@ -2,36 +2,17 @@
 error paths a live stack can't be made to take, and the small parsers."""
 import json
 
-import falcon.testing
 import pytest
 from nameko.exceptions import RemoteError
 
-from gateway_falcon.app import create_app
 from gateway_falcon.auth import ApiKeyAuth, principal_of
 from gateway_falcon.config import Config
-from gateway_falcon.protocol import problem_response
+from gateway_falcon.http_protocol import raw_problem_response
+
+from support import assert_problem
 
 ID = "a" * 32
 SECRET_TEXT = "/srv/app/travel_common/records.py: WRONGTYPE redis at db-host-7"
-
-
-class FailingRpc:
-    def __init__(self, error):
-        self.error = error
-
-    async def start(self):
-        pass
-
-    async def stop(self):
-        pass
-
-    async def call(self, service, method, context, *args, **kwargs):
-        raise self.error
-
-
-def client(error, **config) -> falcon.testing.TestClient:
-    app = create_app(Config(**config), rpc=FailingRpc(error))
-    return falcon.testing.TestClient(app)
 
 
 @pytest.mark.parametrize("error,status,detail", [
@@ -39,19 +20,17 @@ def client(error, **config) -> falcon.testing.TestClient:
     (RemoteError("WrongTypeError", SECRET_TEXT), 502,
      "A service failed to handle the request."),
 ])
-def test_unexpected_errors_answer_a_bare_problem(error, status, detail):
-    response = client(error).simulate_get("/airport/" + ID)
-    assert response.status_code == status
-    assert response.headers["Content-Type"] == "application/problem+json"
-    assert response.json == {"type": "about:blank", "title": response.json["title"],
-                             "status": status, "detail": detail}
+def test_unexpected_errors_answer_a_bare_problem(app_client, fake_rpc, error, status,
+                                                 detail):
+    fake_rpc.error = error
+    response = app_client().simulate_get("/airport/" + ID)
+    assert_problem(response, status, detail)
     for secret in ("/srv", ".py", "WRONGTYPE", "redis", "db-host", "ValueError"):
         assert secret not in response.text
 
 
-def test_cors_wildcard_never_allows_credentials():
-    app = client(ValueError(), cors_origins=("*",))
-    response = app.simulate_options("/airport", headers={
+def test_cors_wildcard_never_allows_credentials(app_client):
+    response = app_client(cors_origins=("*",)).simulate_options("/airport", headers={
         "Origin": "https://any.example", "Access-Control-Request-Method": "POST"})
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in response.headers
@@ -79,7 +58,7 @@ def test_principal_is_a_short_digest():
 
 
 def test_protocol_problem_response():
-    raw = problem_response(431, "Too big.", [(b"date", b"today")], "r" * 32)
+    raw = raw_problem_response(431, "Too big.", [(b"date", b"today")], "r" * 32)
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     assert lines[0] == b"HTTP/1.1 431 Request Header Fields Too Large"

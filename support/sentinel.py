@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import redis
 
-from support import free_port, wait_until
+from support.waiting import free_port, wait_until
 
 MASTER_NAME = "travel"
 DOWN_AFTER_MS = 2000

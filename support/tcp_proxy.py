@@ -3,7 +3,7 @@ others keep reaching it directly."""
 import socket
 import threading
 
-from support import free_port
+from support.waiting import free_port
 
 
 class TcpProxy:

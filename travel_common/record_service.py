@@ -1,0 +1,35 @@
+"""The RPCs every record service answers alike: ``get``, ``list`` and
+``health``.
+
+A service subclasses ``RecordService``, names its record's ``schema`` and its
+list query's ``page_query``, and provides its ``Records`` repository as the
+``records`` dependency.
+"""
+
+from marshmallow import Schema
+
+from travel_common.service import load_or_invalid, rpc
+
+
+class RecordService:
+    schema: Schema  # dumps a record
+    page_query: Schema  # loads the list query
+
+    @rpc
+    def get(self, record_id):
+        return self.schema.dump(self.records.get(record_id))
+
+    @rpc
+    def list(self, limit=20, cursor=None):
+        query = load_or_invalid(self.page_query, {"limit": limit, "cursor": cursor})
+        return self.dumped(self.records.page(query["limit"], query["cursor"]))
+
+    @rpc
+    def health(self):
+        """Answers while this instance can reach Redis."""
+        return {"redis": self.records.ping()}
+
+    def dumped(self, page: dict) -> dict:
+        """A page of records, its items as the schema dumps them."""
+        page["items"] = self.schema.dump(page["items"], many=True)
+        return page
