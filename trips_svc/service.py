@@ -7,8 +7,7 @@ is deleted.  So an airport still used by a trip cannot be deleted, and a trip
 never points at an airport that isn't there.
 """
 
-import eventlet
-from nameko.exceptions import UnknownService
+from nameko.exceptions import RpcTimeout, UnknownService
 
 from schemas import TripPageQuery, TripSchema
 from travel_common.broker import BROKER_ERRORS
@@ -21,9 +20,6 @@ trip_schema = TripSchema()
 page_query = TripPageQuery()
 
 AIRPORT_FIELDS = ("airport_from", "airport_to")
-# nameko's service-to-service calls wait forever by themselves; a call whose
-# only instance died with it would hold a worker for good.
-AIRPORTS_CALL_TIMEOUT = 10
 
 
 class TripsService:
@@ -87,8 +83,9 @@ class TripsService:
         return {"redis": self.store.ping()}
 
     def _call_airports(self, method, *args):
+        """A call to the airports service, within this call's deadline (a
+        passed deadline raises ``DeadlineExceeded``)."""
         try:
-            with eventlet.Timeout(AIRPORTS_CALL_TIMEOUT):
-                return getattr(self.airports, method)(*args)
-        except (UnknownService, eventlet.Timeout, *BROKER_ERRORS):
+            return getattr(self.airports, method)(*args)
+        except (UnknownService, RpcTimeout, *BROKER_ERRORS):
             raise DependencyUnavailable() from None
