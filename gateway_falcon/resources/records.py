@@ -60,8 +60,12 @@ ID_PARAMETER = {
 
 
 async def call(rpc: RpcPool, req, service: str, method: str, *args, **kwargs):
-    """An RPC on behalf of ``req``; what it raises becomes an HTTP problem."""
-    context = {"request_id": req.context.request_id}
+    """An RPC on behalf of ``req``, within its deadline; what it raises
+    becomes an HTTP problem."""
+    context = {
+        "request_id": req.context.request_id,
+        "deadline": req.context.get("deadline"),
+    }
     try:
         return await rpc.call(service, method, context, *args, **kwargs)
     except tuple(ERROR_STATUS) as error:
