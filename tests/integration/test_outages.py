@@ -121,3 +121,24 @@ def test_broker_memory_alarm_and_back(node, trip_load):
     assert sum(1 for s, _ in failures if s == 503) > 10
     assert seen["recovery"] < RECOVERY_LIMIT
     assert LoadLoop.statuses(load, seen["after"]) == {201}
+
+
+def test_ready_tells_a_broker_that_does_not_route(node, outage_stack):
+    """``/ready`` sends a message round trip through RabbitMQ: a broker that
+    takes the connection but routes nothing (here: a memory alarm, it blocks
+    publishers) is "down" there, within its 2 s bound."""
+    url = outage_stack.url + "/ready"
+    node.ctl("set_vm_memory_high_watermark", "absolute", "1")
+    try:
+        started = time.monotonic()
+        (response,) = wait_until(
+            lambda: [r for r in [requests.get(url, timeout=10)]
+                     if r.status_code == 503],
+            10, interval=0.2, what="/ready 503")
+        assert time.monotonic() - started < 5
+        assert response.json()["checks"]["rabbitmq"] == {
+            "status": "down",
+            "detail": "RabbitMQ is unreachable or does not route messages."}
+    finally:
+        node.ctl("set_vm_memory_high_watermark", "0.4")
+    wait_until(outage_stack.ready, RECOVERY_LIMIT, interval=0.2, what="ready again")

@@ -9,13 +9,15 @@ def test_defaults_are_the_contracts():
     assert config.api_keys == () and config.cors_origins == ()
     assert config.log_format == "text"
     assert config.max_body_bytes == 64 * 1024
+    assert (config.amqp_heartbeat, config.amqp_node_order) == (5, "shuffle")
 
 
 def test_environment_overrides():
     config = Config.from_env({
         "AMQP_URI": "amqp://u:p@rabbit:5672/v", "HOST": "0.0.0.0", "PORT": "9000",
         "RPC_TIMEOUT": "2.5", "API_KEYS": " k1, k2 ,", "CORS_ORIGINS": "https://a.example",
-        "LOG_FORMAT": "json", "RPC_MAX_IN_FLIGHT": "4",
+        "LOG_FORMAT": "json", "RPC_MAX_IN_FLIGHT": "4", "AMQP_HEARTBEAT": "3",
+        "AMQP_NODE_ORDER": "listed",
     })
     assert config.amqp_uri == "amqp://u:p@rabbit:5672/v"
     assert (config.host, config.port, config.rpc_timeout) == ("0.0.0.0", 9000, 2.5)
@@ -23,6 +25,7 @@ def test_environment_overrides():
     assert config.cors_origins == ("https://a.example",)
     assert config.log_format == "json"
     assert config.rpc_max_in_flight == 4
+    assert (config.amqp_heartbeat, config.amqp_node_order) == (3.0, "listed")
 
 
 def test_empty_values_keep_defaults():
