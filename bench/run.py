@@ -8,6 +8,10 @@ stops anyway after ``BENCH_SOAK_LIMIT`` (``300s``);
 ``BENCH_OVERLOAD`` (``512``) connections for the overload run;
 ``BENCH_DIRECT`` (``1``): also measure the direct-RPC ceiling;
 ``BENCH_AIRPORTS`` / ``BENCH_TRIPS`` (``1``): service instances;
+``BENCH_CLUSTER=1``: on a RabbitMQ cluster of three nodes of the bench's
+own (``tests/rabbit_cluster.py``; about 20 s to start) instead of the local
+broker; ``RPC_QUEUE_TYPE`` (``classic``/``quorum``) reaches the services as
+usual, so that the two queue types compare on one node and on three;
 ``BENCH_LABEL``: a name for the results file and heading.
 Any ``BENCH_LOOP``/``BENCH_HTTP``/``BENCH_WORKERS``/``BENCH_JSON``/
 ``BENCH_DELIVERY`` runs the variant in ``bench.gateway``;
@@ -58,11 +62,22 @@ def seconds(duration: str) -> float:
     return float(duration)
 
 
+def start_cluster():
+    """A three-node RabbitMQ cluster of the bench's own."""
+    # The test support modules import each other by name, as pytest runs them.
+    sys.path.insert(0, str(ROOT / "tests"))
+    from rabbit_cluster import RabbitCluster
+
+    print("starting a RabbitMQ cluster of three nodes", flush=True)
+    return RabbitCluster().start()
+
+
 class Bench:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, cluster=None):
         self.workdir = workdir
         self.duration = os.environ.get("BENCH_DURATION", "5s")
-        self.vhost = Vhost("travel-bench")
+        self.cluster = cluster
+        self.vhost = cluster.vhost("travel-bench") if cluster else Vhost("travel-bench")
         self.redis = RedisDatabase()
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -266,6 +281,8 @@ def run(bench: Bench) -> str:
         settings={
             "duration": bench.duration,
             "variant": bench.variant or "travel-gateway (defaults)",
+            "RabbitMQ": "3-node cluster" if bench.cluster else "one node",
+            "request queues": os.environ.get("RPC_QUEUE_TYPE", "classic (default)"),
             "airports instances": os.environ.get("BENCH_AIRPORTS", "1"),
             "trips instances": os.environ.get("BENCH_TRIPS", "1"),
             "service max_workers": os.environ.get("MAX_WORKERS", "10 (default)"),
@@ -284,17 +301,22 @@ def stop_cleanly_on_sigterm() -> None:
 
 def main() -> None:
     stop_cleanly_on_sigterm()
-    with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
-        bench = Bench(Path(workdir))
-        try:
-            table = run(bench)
-        except BaseException:
-            for process in (bench.gateway, *bench.services):
-                sys.stderr.write("--- %s log (tail)\n%s\n" % (
-                    process.name, process.log()[-3000:]))
-            raise
-        finally:
-            bench.stop()
+    cluster = start_cluster() if os.environ.get("BENCH_CLUSTER") == "1" else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
+            bench = Bench(Path(workdir), cluster)
+            try:
+                table = run(bench)
+            except BaseException:
+                for process in (bench.gateway, *bench.services):
+                    sys.stderr.write("--- %s log (tail)\n%s\n" % (
+                        process.name, process.log()[-3000:]))
+                raise
+            finally:
+                bench.stop()
+    finally:
+        if cluster is not None:
+            cluster.remove()
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

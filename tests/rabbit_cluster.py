@@ -246,6 +246,10 @@ class RabbitCluster:
         self.ctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
         return name
 
+    def vhost(self, prefix: str = "travel-cluster") -> "ClusterVhost":
+        """A vhost of its own, shaped as ``support.Vhost`` (for the bench)."""
+        return ClusterVhost(self, self.add_vhost(prefix))
+
     def queue_leaders(self, vhost: str) -> dict:
         """Quorum queue name -> the node name of its leader."""
         out = self.ctl("list_queues", "-p", vhost, "--no-table-headers",
@@ -270,6 +274,25 @@ class RabbitCluster:
                        capture_output=True, timeout=10, check=False,
                        env=dict(os.environ, ERL_EPMD_PORT=str(self.epmd_port)))
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ClusterVhost:
+    """``support.Vhost``'s interface, on the cluster: ``uri`` lists every node."""
+
+    def __init__(self, cluster: RabbitCluster, name: str):
+        self.cluster = cluster
+        self.name = name
+        self.uri = cluster.uri(vhost=name)
+
+    def queues(self) -> dict:
+        """Queue name -> (messages, consumers)."""
+        out = self.cluster.ctl("list_queues", "-p", self.name, "--no-table-headers",
+                               "name", "messages", "consumers")
+        rows = (line.split("\t") for line in out.splitlines() if "\t" in line)
+        return {name: (int(m), int(c)) for name, m, c in rows if m.isdigit()}
+
+    def delete(self):
+        self.cluster.ctl("delete_vhost", self.name)
 
 
 @pytest.fixture(scope="session")
