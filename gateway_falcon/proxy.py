@@ -138,9 +138,12 @@ class LoopQueueConsumer(PollingQueueConsumer):
         pass
 
 
+PING = "ping-"  # the correlation ids of pings
+
+
 class LoopReplyListener(SingleThreadedReplyListener):
     loop = None  # set by the proxy before it starts
-    last_reply = 0.0  # loop time of the last message in the reply queue
+    replied = False  # whether a call got its reply on this connection
 
     def __init__(self, timeout=None):
         super().__init__(timeout=timeout)
@@ -149,11 +152,11 @@ class LoopReplyListener(SingleThreadedReplyListener):
     def setup(self):
         self.queue = reply_queue("gateway", self.container.config)
         self.routing_key = self.queue.routing_key
-        self.last_reply = self.loop.time()
         self.queue_consumer.register_provider(self)
 
     def handle_message(self, body, message):
-        self.last_reply = self.loop.time()
+        if not message.properties.get("correlation_id", PING).startswith(PING):
+            self.replied = True
         super().handle_message(body, message)
 
     def get_reply_event(self, correlation_id):
@@ -213,9 +216,9 @@ class GatewayRpcProxy(ClusterRpcProxy):
         self._reply_listener.queue_consumer.connection.collect()
 
     @property
-    def last_reply(self) -> float:
-        """Loop time of the last reply (or ping) that came, or of connecting."""
-        return self._reply_listener.last_reply
+    def replied(self) -> bool:
+        """Whether a call (not a ping) got its reply on this connection."""
+        return self._reply_listener.replied
 
     @property
     def pending(self) -> dict:
@@ -241,7 +244,7 @@ class GatewayRpcProxy(ClusterRpcProxy):
     def ping(self) -> ReplyFuture:
         """Send a message to this proxy's own reply queue through the RPC
         exchange; the returned future gets it back."""
-        correlation_id = uuid.uuid4().hex
+        correlation_id = PING + uuid.uuid4().hex
         event = self._reply_listener.get_reply_event(correlation_id)
         self._producer.publish(
             {"ping": True},

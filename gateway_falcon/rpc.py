@@ -39,7 +39,12 @@ import time
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from gateway_falcon.proxy import GatewayRpcProxy
-from travel_common.amqp_nodes import DEFAULT_HEARTBEAT, DEFAULT_ORDER, NodeList
+from travel_common.amqp_nodes import (
+    DEFAULT_HEARTBEAT,
+    DEFAULT_ORDER,
+    RECONNECT_DELAY,
+    NodeList,
+)
 from travel_common.broker import BROKER_ERRORS
 from travel_common.consumer_watch import ConsumerWatch
 
@@ -48,8 +53,8 @@ log = logging.getLogger(__name__)
 READ_SIZE = 1 << 16
 HEARTBEAT_TICK = 1.0  # seconds between two heartbeat checks of the connection
 PING_TIMEOUT = 2.0  # seconds a ``ping_broker`` round trip may take
-# A call that waited this long (seconds) for its reply, while nothing at all
-# came back on its connection, finds the connection stalled.
+# A call that waited this long (seconds) for its reply on a connection on
+# which no call ever got one finds the connection stalled.
 STALLED_AFTER = 1.0
 
 
@@ -113,6 +118,7 @@ class RpcPool:
         self._proxy = None
         self._fileno = None
         self._ticking = None
+        self._lost_at = None  # loop time the last connection was lost
 
     async def start(self):
         self._loop = asyncio.get_running_loop()
@@ -171,23 +177,24 @@ class RpcPool:
             async with asyncio.timeout_at(due):
                 reply.resp_body = await event.future
         except TimeoutError:
-            self._check_stalled(proxy, sent)
+            if self._loop.time() - sent >= STALLED_AFTER:
+                self._check_stalled(proxy)
             raise RpcTimeout(self.timeout) from None
         finally:
             proxy.pending.pop(event.correlation_id, None)
         return reply.result()  # the result, or the service's error raised
 
-    def _check_stalled(self, proxy: GatewayRpcProxy, sent: float):
-        """Give up a connection on which a call timed out, having waited at
-        least ``STALLED_AFTER`` while no reply at all came back: the broker
-        takes its requests and routes none (seen with RabbitMQ 3.10 after a
-        quorum queue's leader was lost: a channel opened just then drops its
-        messages for ``net_ticktime`` + 5 s; or a node cut off from the
-        queues' leaders).  The next call connects to the next node."""
-        waited = self._loop.time() - sent
-        if proxy is self._proxy and waited >= STALLED_AFTER and proxy.last_reply < sent:
+    def _check_stalled(self, proxy: GatewayRpcProxy):
+        """Give up a connection on which calls time out and no call ever got
+        its reply: RabbitMQ 3.10 drops the messages for a quorum queue of a
+        channel opened just as the queue's leader was lost, for
+        ``net_ticktime`` + 5 s (seen here after a ``kill -9``).  The next
+        call connects to the next node.  (A connection that had replies
+        stays: a service slow to answer, or a queue's leader being elected
+        again, is no fault of the connection.)"""
+        if proxy is self._proxy and not proxy.replied:
             self._disconnect(StalledConnection(
-                "no reply at all on the connection for %.1fs" % waited))
+                "no call got its reply on this connection"))
 
     async def _enter(self, due: float):
         if self._places.locked():
@@ -225,6 +232,9 @@ class RpcPool:
         return self._proxy
 
     def _open(self) -> GatewayRpcProxy:
+        """Connect (in a thread), ``RECONNECT_DELAY`` after a connection was lost."""
+        if self._lost_at is not None:
+            time.sleep(max(0.0, self._lost_at + RECONNECT_DELAY - self._loop.time()))
         return GatewayRpcProxy(
             self.nodes, self.heartbeat, self._loop, **self.proxy_options
         )
@@ -263,6 +273,7 @@ class RpcPool:
         proxy = self._detach(error)
         if proxy is not None:
             log.warning("RabbitMQ connection lost: %s", error)
+            self._lost_at = self._loop.time()
             self.nodes.demote(proxy.node)
             proxy.drop()
 

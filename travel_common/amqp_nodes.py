@@ -13,7 +13,8 @@ Every connection made from here is bounded in time: the TCP connect and the
 AMQP handshake give up after ``CONNECT_TIMEOUT`` (a frozen node accepts the
 TCP connection in its kernel but never answers), and connections carry AMQP
 heartbeats (``AMQP_HEARTBEAT``) so that a node that falls silent later is
-noticed without traffic.
+noticed without traffic.  A lost connection is replaced after
+``RECONNECT_DELAY``.
 """
 
 import random
@@ -29,6 +30,11 @@ DEFAULT_ORDER = "shuffle"
 DEFAULT_HEARTBEAT = 5.0
 # Seconds for the TCP connect, and again for the AMQP handshake.
 CONNECT_TIMEOUT = 2.0
+# Seconds between losing a connection and opening the next one.  RabbitMQ
+# 3.10 elects new leaders for the quorum queues of a lost node within a
+# fraction of a second; a channel opened before that can drop what it is
+# sent for net_ticktime + 5 s (seen here after a kill -9).
+RECONNECT_DELAY = 1.5
 
 
 def _node(host: str | None, port: int | None) -> str:

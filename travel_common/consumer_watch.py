@@ -10,9 +10,11 @@ plus the quorum queues' tick (5 s by default on RabbitMQ 3.10: seen here,
 up to 6 s for a TTL of 1 s), and a TTL that short would delete and create
 the replicated queue again whenever its consumers reconnect.  The watch
 asks instead, every ``PERIOD``, for the consumers of each queue its owner
-calls (a passive ``queue.declare``), on a connection of its own, and its
-answer counts for ``FRESH`` seconds: when it can't ask (a node lost,
-a slow broker), calls are sent as usual.
+calls (a passive ``queue.declare``), on a connection of its own.  A service
+is idle once every answer for ``CONFIRMED_AFTER`` seconds said 0: RabbitMQ
+3.10 also answers 0 for a quorum queue whose leader did not reply within
+250 ms (being elected, or busy).  Answers count for ``FRESH`` seconds: when
+the watch can't ask (a node lost, a slow broker), calls are sent as usual.
 
 It runs in a thread: a real one in the gateway, a green one in a nameko
 service (eventlet patches ``threading``).
@@ -31,7 +33,10 @@ from travel_common.broker import BROKER_ERRORS
 log = logging.getLogger(__name__)
 
 PERIOD = 0.25  # seconds between two rounds of questions
+CONFIRMED_AFTER = 0.5  # seconds of answers of 0 before a service is idle
 FRESH = 1.0  # seconds an answer counts
+# Seconds from the last instance going to the watch calling its service idle.
+LAG = CONFIRMED_AFTER + 2 * PERIOD
 ANSWER_TIMEOUT = 1.0  # seconds the broker has to answer one question
 QUEUE_DECLARE_ARGSIG = "BsbbbbbF"  # amqp.channel.Channel.queue_declare's
 
@@ -40,7 +45,8 @@ class ConsumerWatch:
     def __init__(self, nodes: NodeList, queue_name=lambda service: "rpc-" + service):
         self.nodes = nodes
         self.queue_name = queue_name
-        self._seen = {}  # service -> (consumers, time.monotonic() of the answer)
+        self._answered = {}  # service -> time.monotonic() of the last answer
+        self._zero_since = {}  # service -> time of the first 0 of the last ones
         self._watched = set()
         self._stopping = threading.Event()
         self._thread = None
@@ -54,8 +60,10 @@ class ConsumerWatch:
         its queue.  The first question about a service starts watching it."""
         if service not in self._watched:
             self._watched.add(service)
-        seen = self._seen.get(service)
-        return seen is not None and seen[0] == 0 and time.monotonic() - seen[1] < FRESH
+        now = time.monotonic()
+        since = self._zero_since.get(service)
+        return (since is not None and now - since >= CONFIRMED_AFTER
+                and now - self._answered[service] < FRESH)
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -81,13 +89,20 @@ class ConsumerWatch:
                     channel = connection.channel()
                     while not self._stopping.wait(PERIOD):
                         for service in list(self._watched):
-                            consumers = self._consumers(channel, service)
-                            self._seen[service] = (consumers, time.monotonic())
+                            self._record(service, self._consumers(channel, service))
             except BROKER_ERRORS as error:
                 log.debug("consumer watch: %s", error)
                 if node is not None:
                     self.nodes.demote(node)
                 self._stopping.wait(PERIOD)
+
+    def _record(self, service: str, consumers: int):
+        now = time.monotonic()
+        if consumers:
+            self._zero_since.pop(service, None)
+        else:
+            self._zero_since.setdefault(service, now)
+        self._answered[service] = now
 
     def _consumers(self, channel, service: str) -> int:
         """The consumers of the service's queue (0 when there is no queue).

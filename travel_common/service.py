@@ -47,6 +47,7 @@ from redis.retry import Retry
 
 from travel_common.amqp_nodes import (
     DEFAULT_HEARTBEAT,
+    RECONNECT_DELAY,
     NodeList,
     connected_node,
     dropped_on_error,
@@ -67,7 +68,8 @@ RECONNECT_INTERVAL = 1.0  # seconds between attempts to reach a lost broker
 
 class PromptQueueConsumer(QueueConsumer):
     """nameko's queue consumer, on the process's node list: a lost node is
-    left for the next one at once, then each node is tried every second
+    left for the next one (after ``RECONNECT_DELAY``), then each node is tried
+    every second
     instead of kombu's growing back-off (2 s, 4 s, 6 s... up to 30 s between
     attempts); connects and handshakes are bounded; and it survives an ack on
     a connection that just broke."""
@@ -104,6 +106,7 @@ class PromptQueueConsumer(QueueConsumer):
     def establish_connection(self):
         if self._node is not None:  # connected before: that connection broke
             self.nodes.demote(self._node)
+            time.sleep(RECONNECT_DELAY)  # a green sleep, under nameko
         # A lost connection is dropped, not closed: closing politely waits for
         # the broker's answer, forever when the node is silent.
         with dropped_on_error(self.create_connection()) as connection:

@@ -9,15 +9,13 @@ second (``cluster_support.CreateLoad``).  The lost node is:
 - for ``stop_app``, ``kill -9`` and the 90 s SIGSTOP: the node of all of
   them at once (the gateway's connection, the services' connections and the
   queue leaders), so that every kind of failover happens in the same
-  second;
-- for the 40 s SIGSTOPs: the gateway's node alone (the services and the
-  leaders elsewhere), then the leaders' node alone (the gateway and the
-  services elsewhere, connected to live nodes): what each failover costs by
-  itself.
+  second; the 90 s freeze covers the 40 s one of the gateway's node;
+- for the 40 s SIGSTOP: the leaders' node alone (the gateway and the
+  services connected to live nodes): the queues' failover by itself.
 
 Afterwards: normal answers again within 15 s of the fault (a majority of
 the nodes remains), the cluster whole again by itself after the node's
-return (a frozen node pauses or is restarted by autoheal), every create
+return (a frozen node's side is restarted by autoheal), every create
 answered 201 stored exactly once, nothing stored that was answered 503, and
 no call started after its deadline.  The statuses of each second are
 printed (``pytest -s``).
@@ -45,7 +43,7 @@ pytestmark = pytest.mark.cluster
 
 RPC_TIMEOUT = 5.0  # the default
 RECOVERY_LIMIT = 15  # seconds from the fault to normal answers
-HEAL_LIMIT = 60  # seconds from the node's return to a whole cluster
+HEAL_LIMIT = 90  # seconds from the node's return to a whole cluster
 AFTER_RETURN = 8  # seconds of load after the cluster is whole again
 
 
@@ -70,9 +68,8 @@ class Case:
 CASES = [
     Case("stop_app", 16, Placement(gateway=0, services=0, leaders=0), target=0),
     Case("kill -9", 16, Placement(gateway=1, services=1, leaders=1), target=1),
-    Case("SIGSTOP", 40, Placement(gateway=2, services=0, leaders=0), target=2),
     Case("SIGSTOP", 40, Placement(gateway=2, services=1, leaders=0), target=0),
-    Case("SIGSTOP", 90, Placement(gateway=1, services=1, leaders=1), target=1),
+    Case("SIGSTOP", 90, Placement(gateway=2, services=2, leaders=2), target=2),
 ]
 
 
@@ -124,12 +121,12 @@ def run_case(cluster, node, tmp_path, case: Case):
             wait_until(lambda: load.normal_since(time.time() - 1), 10,
                        what="normal answers first")
             time.sleep(2)
-            log_mark = len(node.log())
+            marks = [len(each.log()) for each in cluster.nodes]
             fault = time.time()
             lose(node, case.fault)
             time.sleep(case.down)
+            back = time.time()  # the node's return starts
             bring_back(node, case.fault)
-            back = time.time()
             cluster.wait_healthy(HEAL_LIMIT)
             healed = time.time() - back
             time.sleep(AFTER_RETURN)
@@ -143,10 +140,12 @@ def run_case(cluster, node, tmp_path, case: Case):
         assert timeline.to_normal_after_fault <= RECOVERY_LIMIT
         assert timeline.to_normal_after_return is not None
         assert set(timeline.statuses(back + healed + 2)) == {NORMAL}
-        if case.fault == "SIGSTOP":  # its side paused, or autoheal restarted it
-            returned = node.log()[log_mark:]
-            assert ("awaiting recovery" in returned
-                    or "we were selected to restart" in returned), returned[-2000:]
+        if case.fault == "SIGSTOP":  # autoheal restarted one side: the frozen one's
+            restarted = [each.name for each, mark in zip(cluster.nodes, marks,
+                                                         strict=True)
+                         if "we were selected to restart" in each.log()[mark:]]
+            print("autoheal restarted %s" % restarted)
+            assert restarted
         seen = check_store(stack.database.client, load.records)
         checked = check_deadlines(service_calls(logs), load.records, RPC_TIMEOUT)
         print("store checked: %s; %d calls started before their deadline"

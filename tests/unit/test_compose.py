@@ -18,7 +18,7 @@ import yaml
 
 from travel_common.runstack import QUIET_EVENTLET
 
-from rabbit_cluster import ADVANCED_CONFIG, partition_config
+from rabbit_cluster import ADVANCED_CONFIG, PARTITION_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
@@ -262,7 +262,7 @@ def test_every_node_has_the_tested_partition_settings(name):
     """The settings the cluster tests run with (tests/rabbit_cluster.py)."""
     conf = rabbitmq_conf(mounted(name, "/etc/rabbitmq/conf.d/20-travel.conf")
                          .read_text())
-    expected = rabbitmq_conf(partition_config(NODES[name], list(NODES.values())))
+    expected = rabbitmq_conf(PARTITION_CONFIG)
     assert {key: conf.get(key) for key in expected} == expected
     advanced = mounted(name, "/etc/rabbitmq/advanced.config").read_text()
     terms = [line for line in advanced.splitlines() if not line.startswith("%")]

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rabbit_cluster import ADVANCED_CONFIG, PARTITION_CONFIG
+
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "k8s" / "base"
 KUSTOMIZATION = yaml.safe_load((BASE / "kustomization.yaml").read_text())
@@ -234,9 +236,11 @@ def test_rabbitmq_cluster_has_three_persistent_nodes():
     assert cluster["spec"]["persistence"]["storage"]
     config = dict(line.split(" = ") for line in
                   cluster["spec"]["rabbitmq"]["additionalConfig"].splitlines())
-    # a node cut off pauses; a silent one is dropped within 7.5-12.5 s
-    assert config == {"cluster_partition_handling": "pause_minority",
-                      "net_ticktime": "10"}
+    # the settings the cluster tests run with (tests/rabbit_cluster.py)
+    assert config == dict(line.split(" = ") for line in
+                          PARTITION_CONFIG.splitlines())
+    advanced = cluster["spec"]["rabbitmq"]["advancedConfig"]
+    assert advanced.strip() == ADVANCED_CONFIG.strip()
 
 
 def test_services_use_quorum_queues_and_heartbeats_on_the_cluster():
