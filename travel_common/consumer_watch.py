@@ -32,7 +32,7 @@ from travel_common.broker import BROKER_ERRORS
 
 log = logging.getLogger(__name__)
 
-PERIOD = 0.25  # seconds between two rounds of questions
+PERIOD = 0.1  # seconds between two rounds of questions
 CONFIRMED_AFTER = 0.5  # seconds of answers of 0 before a service is idle
 FRESH = 1.0  # seconds an answer counts
 # Seconds from the last instance going to the watch calling its service idle.
