@@ -151,14 +151,15 @@ class ClusterNode:
         os.kill(self.beam_pid, signal.SIGCONT)
 
     def stop(self):
-        """Stop the whole node; SIGKILL if it doesn't go."""
+        """Stop the whole node; SIGKILL to the node and its script if it
+        doesn't go (a node in the middle of autoheal may not answer)."""
         if not self.running():
             return
-        self.thaw()
-        self.ctl("stop", check=False, timeout=30)
         try:
+            self.thaw()
+            self.ctl("stop", check=False, timeout=30)
             self.process.wait(30)
-        except subprocess.TimeoutExpired:
+        except (subprocess.TimeoutExpired, OSError):
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
