@@ -17,17 +17,13 @@ import uvicorn
 from gateway_falcon import app as gateway_app
 from gateway_falcon.cli import uvicorn_options
 from gateway_falcon.config import Config
-from gateway_falcon.rpc import RpcPool
 
 
 def create_app():
     rpc = None
     if os.environ.get("BENCH_DELIVERY"):
-        config = Config.from_env()
-        rpc = RpcPool(
-            config.amqp_uri, config.rpc_timeout,
-            max_in_flight=config.rpc_max_in_flight,
-            queue_limit=config.rpc_queue_limit,
+        rpc = gateway_app.rpc_pool(
+            Config.from_env(),
             proxy_options={"delivery_mode": int(os.environ["BENCH_DELIVERY"])},
         )
     app = gateway_app.create_app(rpc=rpc)

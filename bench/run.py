@@ -29,6 +29,10 @@ Environment (all optional):
 stops anyway after ``BENCH_SOAK_LIMIT`` (``180s``);
 ``BENCH_OVERLOAD`` (``512``) connections for the overload run (0: none);
 ``BENCH_AIRPORTS`` / ``BENCH_TRIPS`` (``1``): service instances;
+``BENCH_CLUSTER=1``: on a RabbitMQ cluster of three nodes of the bench's
+own (``tests/rabbit_cluster.py``; about 20 s to start) instead of the local
+broker; ``RPC_QUEUE_TYPE`` (``classic``/``quorum``) reaches the services as
+usual, so that the two queue types compare on one node and on three;
 ``BENCH_LABEL``: a name for the results file and heading.
 Any ``BENCH_LOOP``/``BENCH_HTTP``/``BENCH_WORKERS``/``BENCH_JSON``/
 ``BENCH_DELIVERY`` runs the variant in ``bench.gateway``;
@@ -117,24 +121,59 @@ def start_baseline(env: dict, log_dir: Path) -> tuple:
     return process, "http://127.0.0.1:%d" % port
 
 
+def start_cluster():
+    """A three-node RabbitMQ cluster of the bench's own."""
+    # The test support modules import each other by name, as pytest runs them.
+    sys.path.insert(0, str(ROOT / "tests"))
+    from rabbit_cluster import RabbitCluster
+
+    print("starting a RabbitMQ cluster of three nodes", flush=True)
+    return RabbitCluster().start()
+
+
 class Servers:
-    """The bench's own RabbitMQ node and Redis server (appending to its file
-    every second, as in the compose file): what they spend is the bench's."""
+    """The bench's own RabbitMQ node (or, with ``BENCH_CLUSTER=1``, cluster of
+    three) and Redis server (appending to its file every second, as in the
+    compose file): what they spend is the bench's."""
 
     def __init__(self):
-        self.node = RabbitNode()
+        self.cluster = self.node = None
+        if setting("BENCH_CLUSTER", "0") == "1":
+            self.cluster = start_cluster()
+        else:
+            self.node = RabbitNode()
         try:
             self.redis = RedisServer(appendfsync="everysec")
         except BaseException:
-            self.node.stop()
+            self._stop_broker()
             raise
 
-    def pids(self) -> dict:
-        return {"broker": self.node.process.pid, "redis": self.redis.process.pid}
+    def vhost(self, prefix: str):
+        """A vhost of its own on the broker (``.uri``, ``.queues()``, ``.delete()``)."""
+        if self.cluster:
+            return self.cluster.vhost(prefix)
+        return Vhost(prefix, node=self.node)
+
+    def members(self) -> dict:
+        """name -> (role, pid) of the broker's nodes and of Redis."""
+        if self.cluster:
+            brokers = {"broker-%d" % n: node.process.pid
+                       for n, node in enumerate(self.cluster.nodes, start=1)}
+        else:
+            brokers = {"broker": self.node.process.pid}
+        members = {name: ("broker", pid) for name, pid in brokers.items()}
+        members["redis"] = ("redis", self.redis.process.pid)
+        return members
 
     def stop(self):
         self.redis.remove()
-        self.node.stop()
+        self._stop_broker()
+
+    def _stop_broker(self):
+        if self.cluster:
+            self.cluster.remove()
+        else:
+            self.node.stop()
 
 
 class Bench:
@@ -164,7 +203,7 @@ class Bench:
             raise
 
     def _start(self):
-        self.vhost = Vhost("travel-bench", node=self.servers.node)
+        self.vhost = self.servers.vhost("travel-bench")
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         env = dict(os.environ, AMQP_URI=self.vhost.uri,
@@ -188,7 +227,7 @@ class Bench:
     def _start_baseline(self):
         env = self.env
         if setting("BENCH_BASELINE_SERVICES", "stock") == "stock":
-            self.baseline_vhost = Vhost("travel-baseline", node=self.servers.node)
+            self.baseline_vhost = self.servers.vhost("travel-baseline")
             env = dict(env, AMQP_URI=self.baseline_vhost.uri)
             for role, target in STOCK.items():
                 process = service(target, "stock-" + role, env, self.workdir)
@@ -328,8 +367,7 @@ class Bench:
         found = {front: (front, process.popen.pid)}
         for role, service_process in services:
             found[service_process.name] = (role, service_process.popen.pid)
-        for role, pid in self.servers.pids().items():
-            found[role] = (role, pid)
+        found.update(self.servers.members())
         return found
 
     def wrk(self, name: str, conns: int, duration=None,
@@ -486,6 +524,8 @@ def run(bench: Bench) -> str:
                 "(bench.baseline_services)" if bench.stock
                 else "the gateway's services")) if bench.baseline
             else "not measured",
+            "RabbitMQ": "3-node cluster" if bench.servers.cluster else "one node",
+            "request queues": os.environ.get("RPC_QUEUE_TYPE", "classic (default)"),
             "airports instances": os.environ.get("BENCH_AIRPORTS", "1"),
             "trips instances": os.environ.get("BENCH_TRIPS", "1"),
             "service max_workers": os.environ.get("MAX_WORKERS", "10 (default)"),

@@ -42,6 +42,11 @@ TRIP = Kind(
 )
 
 
+# Calls that may be sent again when the connection breaks under them: reads,
+# and creates, since every create carries an idempotency key.
+REPEATABLE = frozenset({"get", "list", "health", "create"})
+
+
 class RpcLifespan:
     """Starts the RPC pool with the ASGI lifespan, and stops it."""
 
@@ -55,19 +60,29 @@ class RpcLifespan:
         await self.rpc.stop()
 
 
+def rpc_pool(config: Config, proxy_options: dict | None = None) -> RpcPool:
+    """The gateway's RPC client, as ``config`` says."""
+    return RpcPool(
+        config.amqp_uri,
+        config.rpc_timeout,
+        max_in_flight=config.rpc_max_in_flight,
+        queue_limit=config.rpc_queue_limit,
+        proxy_options=proxy_options,
+        heartbeat=config.amqp_heartbeat,
+        node_order=config.amqp_node_order,
+        repeatable=REPEATABLE,
+        services=(AIRPORT.service, TRIP.service),
+    )
+
+
 def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
     config = config or Config.from_env()
     if rpc is None:
-        rpc = RpcPool(
-            config.amqp_uri,
-            config.rpc_timeout,
-            max_in_flight=config.rpc_max_in_flight,
-            queue_limit=config.rpc_queue_limit,
-        )
+        rpc = rpc_pool(config)
     metrics = GatewayMetrics(rpc)
     rpc = InstrumentedRpc(rpc, metrics)
     app = falcon.asgi.App(
-        middleware=[RpcLifespan(rpc), RequestContext(metrics)]
+        middleware=[RpcLifespan(rpc), RequestContext(metrics, config.rpc_timeout)]
     )
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)

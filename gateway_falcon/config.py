@@ -3,6 +3,8 @@
 import os
 from dataclasses import dataclass, fields
 
+from travel_common.amqp_nodes import DEFAULT_HEARTBEAT, DEFAULT_ORDER
+
 
 def _split(value: str) -> tuple:
     return tuple(item.strip() for item in value.split(",") if item.strip())
@@ -11,6 +13,10 @@ def _split(value: str) -> tuple:
 @dataclass(frozen=True)
 class Config:
     amqp_uri: str = "amqp://guest:guest@localhost:5672/"
+    # Seconds between AMQP heartbeats; two missed ones end the connection.
+    amqp_heartbeat: float = DEFAULT_HEARTBEAT
+    # The order in which the gateway tries the nodes of a list AMQP_URI.
+    amqp_node_order: str = DEFAULT_ORDER
     host: str = "127.0.0.1"
     port: int = 8000
     rpc_timeout: float = 5.0
@@ -33,6 +39,8 @@ class Config:
 
     ENV = {
         "amqp_uri": "AMQP_URI",
+        "amqp_heartbeat": "AMQP_HEARTBEAT",
+        "amqp_node_order": "AMQP_NODE_ORDER",
         "host": "HOST",
         "port": "PORT",
         "rpc_timeout": "RPC_TIMEOUT",

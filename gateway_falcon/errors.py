@@ -8,7 +8,12 @@ import logging
 import falcon
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
-from gateway_falcon.rpc import BrokerUnavailable, Overloaded
+from gateway_falcon.rpc import (
+    BrokerUnavailable,
+    OutcomeUnknown,
+    Overloaded,
+    TooLateToSend,
+)
 from travel_common.errors import (
     DeadlineExceeded,
     DependencyUnavailable,
@@ -41,7 +46,15 @@ ERROR_STATUS = {
     NotAcknowledged: (503, None),
     BrokerUnavailable: (503, "The message broker is unreachable."),
     Overloaded: (503, "Too many requests in flight; retry shortly."),
+    TooLateToSend: (
+        503, "The request could not be sent in time; it was not carried out."
+    ),
     RpcTimeout: (504, "The service did not answer in time."),
+    OutcomeUnknown: (
+        504,
+        "The connection to the message broker broke after the request was sent: "
+        "its outcome is unknown.",
+    ),
     DeadlineExceeded: (504, None),
 }
 

@@ -17,11 +17,15 @@ UNMATCHED = "<unmatched>"  # the route of a request that matched none
 
 
 class RequestContext:
-    """Request id in, and for each response: ``X-Request-ID``, the access log
-    line and the request's metrics (``metrics``, a ``GatewayMetrics``)."""
+    """Request id and deadline in, and for each response: ``X-Request-ID``, the
+    access log line and the request's metrics (``metrics``, a ``GatewayMetrics``).
 
-    def __init__(self, metrics=None):
+    The deadline (epoch seconds) is when the request's RPC calls stop
+    waiting: ``rpc_timeout`` after the request arrived."""
+
+    def __init__(self, metrics=None, rpc_timeout: float | None = None):
         self.metrics = metrics
+        self.rpc_timeout = rpc_timeout
 
     async def process_request(self, req, resp):
         given = req.get_header("X-Request-ID")
@@ -30,6 +34,8 @@ class RequestContext:
         )
         req.context.request_id = request_id
         req.context.started = time.perf_counter()
+        if self.rpc_timeout is not None:
+            req.context.deadline = time.time() + self.rpc_timeout
         request_id_var.set(request_id)
 
     async def process_response(self, req, resp, resource, req_succeeded):

@@ -7,47 +7,52 @@ What it changes, through nameko's own extension points:
   (``read_frames``); the proxy itself never blocks on the socket;
 - context per call: one proxy serves many HTTP requests, so the context
   data (the request id) is set before each call, not at construction;
-- requests expire after ``timeout``: in the broker (message TTL) and, for
-  one already handed to an instance, at the instance (the ``deadline`` in
-  the context data): a request nobody waits for any more is never carried
+- every call carries its HTTP request's deadline (context data): its
+  message TTL is the time left to it, and an instance never starts it
+  after it, so that a request nobody waits for any more is never carried
   out later;
 - requests are published on the reply connection, with one long-lived
   producer and without publisher confirms (waiting for one would block the
   event loop); the ``mandatory`` request that no queue takes comes back as
   a basic.return, which fails its call with ``UnknownService``;
-- replies are consumed without acks: the reply queue serves this connection
-  only, and a reply matters only to a call still waiting for it (others are
-  dropped);
+- replies are consumed without acks from an exclusive reply queue, new
+  with each connection (``travel_common.rpc_queues``); a reply matters only
+  to a call still waiting for it (others are dropped);
+- the connection goes to the first node of the process's node list that
+  answers, each connect and handshake bounded, with AMQP heartbeats that
+  the event loop drives (``heartbeat_tick``);
 - no socket read on publish: py-amqp reads the socket before every publish
   to look for a connection.blocked notice; here the loop is the only reader,
   and the notices it reads set ``blocked`` (a broker under a resource alarm
   stops taking messages until it sends connection.unblocked);
 - failing fast: no multi-second connection retries when the broker is down,
   and a send the broker does not take within ``SEND_TIMEOUT`` fails instead
-  of stalling the event loop.
+  of stalling the event loop;
+- ``ping``: a message through the RPC exchange to its own reply queue, a
+  round trip that tells the broker routes for this connection.
 """
 
 import socket
 import struct
-import time
+import uuid
 
 from kombu import Consumer, Producer
 from kombu.common import maybe_declare
 from nameko.amqp.publish import Publisher
+from nameko.constants import HEARTBEAT_CONFIG_KEY
 from nameko.exceptions import UnknownService
-from nameko.rpc import MethodProxy, RpcReply
+from nameko.rpc import MethodProxy, RpcReply, get_rpc_exchange
 from nameko.standalone.rpc import (
     ClusterRpcProxy,
     PollingQueueConsumer,
     SingleThreadedReplyListener,
 )
 
-NON_PERSISTENT = 1
+from travel_common.amqp_nodes import NodeList, connected_node
+from travel_common.deadlines import message_ttl
+from travel_common.rpc_queues import reply_queue
 
-# Connect now, with one immediate retry: left to itself, kombu waits 2 s
-# before retrying a refused connection.
-CONNECT_ONCE = {"max_retries": 1, "interval_start": 0, "interval_step": 0,
-                "interval_max": 0}
+NON_PERSISTENT = 1
 
 # Seconds a send may wait for room in the socket's buffer (a broker that
 # stopped reading, e.g. under a memory alarm) before the call fails.
@@ -93,7 +98,7 @@ class ProxyPublisher(Publisher):
             payload,
             headers=headers,
             delivery_mode=self.delivery_mode,
-            expiration=self.expiration,
+            expiration=message_ttl(headers),
             serializer=self.serializer,
             **kwargs,
         )
@@ -106,8 +111,17 @@ class GatewayMethodProxy(MethodProxy):
 class LoopQueueConsumer(PollingQueueConsumer):
     """The reply queue's consumer: no acks, every reply to the listener."""
 
+    nodes: NodeList  # set by the proxy before it starts
+
     def _setup_consumer(self):
-        self.connection.ensure_connection(**CONNECT_ONCE)
+        config = self.provider.container.config
+        self.connection = self.nodes.connection(config.get(HEARTBEAT_CONFIG_KEY))
+        # Each node once, at once: left to itself, kombu waits 2 s before
+        # retrying a refused connection.
+        self.connection.ensure_connection(
+            max_retries=len(self.nodes.urls), interval_start=0, interval_step=0,
+            interval_max=0,
+        )
         channel = self.connection.channel()
         self.queue = self.queue.bind(channel)
         maybe_declare(self.queue, channel)  # and the RPC exchange it is bound to
@@ -124,12 +138,26 @@ class LoopQueueConsumer(PollingQueueConsumer):
         pass
 
 
+PING = "ping-"  # the correlation ids of pings
+
+
 class LoopReplyListener(SingleThreadedReplyListener):
     loop = None  # set by the proxy before it starts
+    replied = False  # whether a call got its reply on this connection
 
     def __init__(self, timeout=None):
         super().__init__(timeout=timeout)
         self.queue_consumer = LoopQueueConsumer(timeout=timeout)
+
+    def setup(self):
+        self.queue = reply_queue("gateway", self.container.config)
+        self.routing_key = self.queue.routing_key
+        self.queue_consumer.register_provider(self)
+
+    def handle_message(self, body, message):
+        if not message.properties.get("correlation_id", PING).startswith(PING):
+            self.replied = True
+        super().handle_message(body, message)
 
     def get_reply_event(self, correlation_id):
         event = ReplyFuture(self.loop.create_future(), correlation_id)
@@ -141,22 +169,25 @@ class GatewayRpcProxy(ClusterRpcProxy):
     """A started ``ClusterRpcProxy`` whose replies the event loop reads.
 
     Built (it connects) in any thread; used only on ``loop`` afterwards.
+    ``node`` is the node (``host:port``) it is connected to.
     """
 
-    def __init__(self, config: dict, timeout: float, loop,
+    def __init__(self, nodes: NodeList, heartbeat: float, loop,
                  delivery_mode: int = NON_PERSISTENT):
-        super().__init__(config, timeout=timeout, reply_listener_cls=LoopReplyListener)
-        self.timeout = timeout
+        config = {"AMQP_URI": nodes.uri, HEARTBEAT_CONFIG_KEY: heartbeat}
+        super().__init__(config, reply_listener_cls=LoopReplyListener)
         self._reply_listener.loop = loop
+        self._reply_listener.queue_consumer.nodes = nodes
         self.start()
         try:
             self._set_up(delivery_mode)
         except BaseException:
-            self.stop()
+            self.drop()
             raise
 
     def _set_up(self, delivery_mode: int):
         connection = self._reply_listener.queue_consumer.connection
+        self.node = connected_node(connection)
         self.amqp = connection.connection
         self.blocked = None  # the broker's reason, while it blocks publishing
         self.amqp.on_blocked = self._on_blocked
@@ -175,11 +206,19 @@ class GatewayRpcProxy(ClusterRpcProxy):
         channel = connection.default_channel
         channel.events["basic_return"].add(self._on_return)
         self._methods = {}
-        self._publish_options = {
-            "expiration": self.timeout,
-            "delivery_mode": delivery_mode,
-            "producer": Producer(channel),
-        }
+        self._producer = Producer(channel)
+        self._publish_options = {"delivery_mode": delivery_mode,
+                                 "producer": self._producer}
+
+    def drop(self):
+        """Close the connection's socket, without waiting for the broker
+        (kombu's close waits for its answer, forever on a silent node)."""
+        self._reply_listener.queue_consumer.connection.collect()
+
+    @property
+    def replied(self) -> bool:
+        """Whether a call (not a ping) got its reply on this connection."""
+        return self._reply_listener.replied
 
     @property
     def pending(self) -> dict:
@@ -199,8 +238,23 @@ class GatewayRpcProxy(ClusterRpcProxy):
                 self._reply_listener,
                 **self._publish_options,
             )
-        self._worker_ctx.data = dict(context, deadline=time.time() + self.timeout)
+        self._worker_ctx.data = context  # with the request's ``deadline``
         return proxy.call_async(*args, **kwargs)
+
+    def ping(self) -> ReplyFuture:
+        """Send a message to this proxy's own reply queue through the RPC
+        exchange; the returned future gets it back."""
+        correlation_id = PING + uuid.uuid4().hex
+        event = self._reply_listener.get_reply_event(correlation_id)
+        self._producer.publish(
+            {"ping": True},
+            exchange=get_rpc_exchange(self._worker_ctx.container.config),
+            routing_key=self._reply_listener.routing_key,
+            correlation_id=correlation_id,
+            delivery_mode=NON_PERSISTENT,
+            serializer="json",
+        )
+        return event
 
     def read_frames(self, data: bytes) -> None:
         """Handle every whole AMQP frame in ``data`` and what was left over

@@ -8,6 +8,7 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from rabbit_cluster import rabbit_cluster  # noqa: F401 - the cluster group's fixture
 from support import RedisDatabase, RedisServer, Vhost, running_stack
 
 SESSION_RPC_TIMEOUT = 2

@@ -12,16 +12,17 @@ import logging
 import os
 import signal
 import sys
-import uuid
+import time
 import warnings
 
 with warnings.catch_warnings():  # eventlet's deprecation notice, at import
     warnings.simplefilter("ignore")
     from amqp.exceptions import AMQPError
-    from kombu import Connection, Queue
     from nameko.exceptions import RpcTimeout, UnknownService
-    from nameko.rpc import get_rpc_exchange
     from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
+
+from travel_common.logs import mask_secrets
+from travel_common.rpc_queues import reply_queue
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
@@ -30,13 +31,8 @@ class ProbeReplyListener(SingleThreadedReplyListener):
     """A reply queue that goes with the probe's connection, not 5 minutes later."""
 
     def setup(self):
-        self.routing_key = uuid.uuid4().hex
-        self.queue = Queue(
-            "rpc.reply-probe-" + self.routing_key,
-            exchange=get_rpc_exchange(self.container.config),
-            routing_key=self.routing_key,
-            exclusive=True,
-        )
+        self.queue = reply_queue("probe", self.container.config)
+        self.routing_key = self.queue.routing_key
         self.queue_consumer.register_provider(self)
 
 
@@ -49,10 +45,13 @@ def _on_alarm(signum, frame):
 
 
 def probe(service: str, amqp_uri: str, timeout: float) -> str | None:
-    """``None`` when ``service`` answers ``health()``, else the reason it did not."""
-    broker = "RabbitMQ at " + Connection(amqp_uri).as_uri()  # password masked
+    """``None`` when ``service`` answers ``health()``, else the reason it did
+    not, without the password of any URL of ``amqp_uri``."""
+    broker = "RabbitMQ at " + mask_secrets(amqp_uri)
     config = {"AMQP_URI": amqp_uri}
-    context = {"request_id": "probe"}  # marks the services' log lines of the call
+    # The request id marks the services' log lines of the call; an instance
+    # that gets to it only after the probe gave up doesn't run it.
+    context = {"request_id": "probe", "deadline": time.time() + timeout}
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout + 1)
     try:
@@ -65,9 +64,10 @@ def probe(service: str, amqp_uri: str, timeout: float) -> str | None:
     except (RpcTimeout, Deadline):
         return "%s did not answer within %ss (%s)" % (service, timeout, broker)
     except (OSError, AMQPError) as error:
-        return "cannot reach %s: %s" % (broker, error)
+        return "cannot reach %s: %s" % (broker, mask_secrets(str(error)))
     except Exception as error:
-        return "%s is unhealthy: %s: %s" % (service, type(error).__name__, error)
+        return "%s is unhealthy: %s: %s" % (
+            service, type(error).__name__, mask_secrets(str(error)))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     return None

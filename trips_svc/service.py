@@ -11,11 +11,9 @@ done: see ``trips_svc.owed`` for how that keeps both stores consistent.
 """
 
 import logging
-import time
 
-import eventlet
 from nameko.contextdata import ContextDataProvider
-from nameko.exceptions import UnknownService
+from nameko.exceptions import RpcTimeout, UnknownService
 
 from schemas import TripPageQuery, TripSchema
 from travel_common import record_service
@@ -45,10 +43,6 @@ from trips_svc.storage import Trips
 log = logging.getLogger(__name__)
 
 AIRPORT_FIELDS = ("airport_from", "airport_to")
-# nameko's service-to-service calls wait forever by themselves; a call whose
-# only instance died with it would hold a worker for good.  A call made for a
-# caller waits no longer than the caller does.
-AIRPORTS_CALL_TIMEOUT = 10
 STEPS_PER_ROUND = 100
 
 
@@ -202,11 +196,9 @@ class TripsService(record_service.RecordService):
         return None if deadline is None else float(deadline)
 
     def _call_airports(self, method, *args):
-        timeout, deadline = AIRPORTS_CALL_TIMEOUT, self._deadline()
-        if deadline is not None:
-            timeout = max(0.1, min(timeout, deadline - time.time()))
+        """A call to the airports service, within this call's deadline (a
+        passed deadline raises ``DeadlineExceeded``)."""
         try:
-            with eventlet.Timeout(timeout):
-                return getattr(self.airports, method)(*args)
-        except (UnknownService, eventlet.Timeout, *BROKER_ERRORS):
+            return getattr(self.airports, method)(*args)
+        except (UnknownService, RpcTimeout, *BROKER_ERRORS):
             raise DependencyUnavailable() from None

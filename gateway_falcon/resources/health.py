@@ -24,7 +24,8 @@ class Health:
 
 
 class Ready:
-    """RabbitMQ reachable, and each service answering with Redis reachable."""
+    """RabbitMQ routing a message back to the gateway, and each service
+    answering with Redis reachable."""
 
     def __init__(self, rpc: RpcPool):
         self.rpc = rpc
@@ -39,7 +40,10 @@ class Ready:
         }}
 
     async def on_get(self, req, resp):
-        context = {"request_id": req.context.request_id}
+        context = {
+            "request_id": req.context.request_id,
+            "deadline": req.context.get("deadline"),
+        }
         broker, *services = await asyncio.gather(
             self._broker(),
             *(self._service(name, context) for name in SERVICES),
@@ -61,7 +65,8 @@ class Ready:
         try:
             await self.rpc.ping_broker()
         except BrokerUnavailable:
-            return {"status": "down", "detail": "RabbitMQ is unreachable."}
+            return {"status": "down",
+                    "detail": "RabbitMQ is unreachable or does not route messages."}
         return UP
 
     async def _service(self, name: str, context: dict) -> tuple:

@@ -37,8 +37,12 @@ def load(schema: Schema, data: dict) -> dict:
 
 
 async def call(rpc: RpcPool, req, service: str, method: str, *args, **kwargs):
-    """An RPC on behalf of ``req``; what it raises becomes an HTTP problem."""
-    context = {"request_id": req.context.request_id}
+    """An RPC on behalf of ``req``, within its deadline; what it raises
+    becomes an HTTP problem."""
+    context = {
+        "request_id": req.context.request_id,
+        "deadline": req.context.get("deadline"),
+    }
     try:
         return await rpc.call(service, method, context, *args, **kwargs)
     except tuple(ERROR_STATUS) as error:

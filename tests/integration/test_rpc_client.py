@@ -82,11 +82,13 @@ def test_unknown_service_fails_when_the_broker_returns_the_request(stack, vhost)
     assert run(vhost, scenario) < 0.5
 
 
-def test_broken_connection_fails_calls_in_flight_then_reconnects(stack, vhost):
+def break_under_calls():
+    """20 gets in flight when the pool's connection breaks; their outcomes,
+    a get afterwards, and whether the pool connected again."""
+
     async def scenario(pool):
         airport = await pool.call("airports_service", "create", CONTEXT, "Broken")
         first = pool._proxy
-        # Calls in flight when the connection breaks under them.
         calls = [asyncio.ensure_future(
             pool.call("airports_service", "get", CONTEXT, airport["id"]))
             for _ in range(20)]
@@ -96,10 +98,24 @@ def test_broken_connection_fails_calls_in_flight_then_reconnects(stack, vhost):
         again = await pool.call("airports_service", "get", CONTEXT, airport["id"])
         return airport, outcomes, again, pool._proxy is not first
 
-    airport, outcomes, again, replaced = run(vhost, scenario)
-    failed = [out for out in outcomes if isinstance(out, gateway_rpc.BrokerUnavailable)]
-    assert failed  # the calls still out when it broke
-    assert outcomes.count(airport) + len(failed) == len(outcomes)
+    return scenario
+
+
+def test_broken_connection_leaves_calls_in_flight_unknown_then_reconnects(
+        stack, vhost):
+    """Calls sent before the connection broke may have been carried out:
+    their outcome is unknown (504), not "not delivered" (503)."""
+    airport, outcomes, again, replaced = run(vhost, break_under_calls())
+    unknown = [out for out in outcomes if isinstance(out, gateway_rpc.OutcomeUnknown)]
+    assert unknown  # the calls still out when it broke
+    assert outcomes.count(airport) + len(unknown) == len(outcomes)
+    assert again == airport and replaced
+
+
+def test_repeatable_calls_are_sent_again_when_the_connection_breaks(stack, vhost):
+    airport, outcomes, again, replaced = run(vhost, break_under_calls(),
+                                             repeatable=frozenset({"get"}))
+    assert outcomes == [airport] * len(outcomes)
     assert again == airport and replaced
 
 

@@ -1,5 +1,7 @@
 """The app with a stand-in RPC client (falcon.testing): what reaches a service,
 and what never does."""
+import time
+
 import falcon.testing
 import pytest
 from nameko.exceptions import RpcTimeout
@@ -47,15 +49,21 @@ def client(rpc):
 
 def test_create_passes_loaded_fields_and_a_fresh_key(client, rpc):
     rpc.answers["airports_service", "create"] = {"id": ID, "airport": "Lisbon"}
+    before = time.time()
     result = client.simulate_post("/airport", body=b'{"airport": " Lisbon "}',
                                   headers={"X-Request-ID": "r-1"})
+    after = time.time()
     assert result.status_code == 201
     assert result.headers["Location"] == "/airport/" + ID
     (service, method, args, kwargs, context), = rpc.calls
     assert (service, method, args) == ("airports_service", "create", ())
     assert kwargs["airport"] == "Lisbon"
     assert kwargs["idempotency_key"].startswith("auto:")
-    assert context == {"request_id": "r-1"}
+    # The call's deadline counts from the request's arrival: RPC_TIMEOUT after it.
+    assert context.keys() == {"request_id", "deadline"}
+    assert context["request_id"] == "r-1"
+    timeout = Config().rpc_timeout
+    assert before + timeout <= context["deadline"] <= after + timeout
     client.simulate_post("/airport", body=b'{"airport": "Lisbon"}')
     assert rpc.calls[1][3]["idempotency_key"] != kwargs["idempotency_key"]
 

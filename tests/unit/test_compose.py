@@ -19,6 +19,8 @@ import yaml
 from travel_common.redis_client import parse_sentinel_uri
 from travel_common.runstack import QUIET_EVENTLET
 
+from rabbit_cluster import ADVANCED_CONFIG, PARTITION_CONFIG
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
 COMPOSE = yaml.safe_load((COMPOSE_DIR / "docker-compose.yml").read_text())
@@ -196,7 +198,7 @@ def test_environment_uses_the_contracts_names_and_defaults(name, variable):
     assert variable in CONTRACT or variable in NAMEKO_VARIABLES
     value = str(SERVICES[name]["environment"][variable])
     passed = PASS_THROUGH.match(value)
-    if passed:
+    if passed and variable != "AMQP_URI":  # that one is the stack's: see below
         default = COMPOSE_DEFAULTS.get(
             variable, CONTRACT.get(variable, NAMEKO_VARIABLES.get(variable))
         )
@@ -206,9 +208,76 @@ def test_environment_uses_the_contracts_names_and_defaults(name, variable):
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_reach_rabbitmq_and_redis_by_service_name(name):
     environment = SERVICES[name]["environment"]
-    assert environment["AMQP_URI"] == "amqp://guest:guest@rabbitmq:5672/"
+    # the one node, unless compose/cluster.env lists the cluster's
+    assert environment["AMQP_URI"] == (
+        "${STACK_AMQP_URI:-amqp://guest:guest@rabbitmq:5672/}")
     if name != "gateway":
         assert environment["REDIS_URI"] == "${REDIS_URI:-redis://redis:6379/0}"
+
+
+# --- the `cluster` profile ----------------------------------------------------
+
+NODES = {"rabbitmq": "rabbit@rabbitmq", "rabbitmq-2": "rabbit@rabbitmq-2",
+         "rabbitmq-3": "rabbit@rabbitmq-3"}
+
+
+def env_file(path: Path) -> dict:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    pairs = (line.split("=", 1) for line in lines if line and line[0] != "#")
+    return {key: value.strip('"') for key, value in pairs}
+
+
+def rabbitmq_conf(text: str) -> dict:
+    lines = (line.strip() for line in text.splitlines())
+    pairs = (line.split("=", 1) for line in lines if line and line[0] != "#")
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def mounted(name: str, target: str) -> Path:
+    (source,) = [volume.split(":")[0] for volume in SERVICES[name]["volumes"]
+                 if volume.split(":")[1] == target]
+    return COMPOSE_DIR / source
+
+
+def test_cluster_env_runs_the_profile_with_every_node_in_amqp_uri():
+    env = env_file(COMPOSE_DIR / "cluster.env")
+    assert env["COMPOSE_PROFILES"] == "cluster"
+    assert env["STACK_AMQP_URI"].split(";") == [
+        "amqp://guest:guest@%s:5672/" % name for name in NODES]
+    assert env["RPC_QUEUE_TYPE"] == "quorum"
+
+
+def test_cluster_env_puts_the_services_on_the_sentinels_with_one_replica():
+    env = env_file(COMPOSE_DIR / "cluster.env")
+    assert env["REDIS_URI"] == SENTINEL_URI
+    assert env["REDIS_MIN_REPLICAS"] == "1"
+
+
+@pytest.mark.parametrize("name", ["rabbitmq-2", "rabbitmq-3"])
+def test_the_other_nodes_are_in_the_cluster_profile_and_join_the_first(name):
+    node = SERVICES[name]
+    assert node["profiles"] == ["cluster"]
+    assert node["hostname"] == name  # the node name: rabbit@<hostname>
+    assert node["image"] == SERVICES["rabbitmq"]["image"]
+    assert node["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+    assert node["environment"] == SERVICES["rabbitmq"]["environment"]  # the cookie
+    conf = rabbitmq_conf(mounted(name, "/etc/rabbitmq/conf.d/20-travel.conf")
+                         .read_text())
+    assert conf["cluster_formation.peer_discovery_backend"] == "classic_config"
+    assert conf["cluster_formation.classic_config.nodes.1"] == NODES["rabbitmq"]
+    assert all(port.startswith("127.0.0.1:") for port in node["ports"])
+
+
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_every_node_has_the_tested_partition_settings(name):
+    """The settings the cluster tests run with (tests/rabbit_cluster.py)."""
+    conf = rabbitmq_conf(mounted(name, "/etc/rabbitmq/conf.d/20-travel.conf")
+                         .read_text())
+    expected = rabbitmq_conf(PARTITION_CONFIG)
+    assert {key: conf.get(key) for key in expected} == expected
+    advanced = mounted(name, "/etc/rabbitmq/advanced.config").read_text()
+    terms = [line for line in advanced.splitlines() if not line.startswith("%")]
+    assert "\n".join(terms).strip() == ADVANCED_CONFIG.strip()
 
 
 # --- compose/Dockerfile -----------------------------------------------------

@@ -10,6 +10,7 @@ def test_defaults_are_the_contracts():
     assert config.log_format == "text"
     assert config.max_body_bytes == 64 * 1024
     assert (config.request_head_timeout, config.request_body_timeout) == (5, 10)
+    assert (config.amqp_heartbeat, config.amqp_node_order) == (5, "shuffle")
 
 
 def test_environment_overrides():
@@ -18,6 +19,7 @@ def test_environment_overrides():
         "RPC_TIMEOUT": "2.5", "API_KEYS": " k1, k2 ,", "CORS_ORIGINS": "https://a.example",
         "LOG_FORMAT": "json", "RPC_MAX_IN_FLIGHT": "4",
         "REQUEST_HEAD_TIMEOUT": "2.5", "REQUEST_BODY_TIMEOUT": "30",
+        "AMQP_HEARTBEAT": "3", "AMQP_NODE_ORDER": "listed",
     })
     assert config.amqp_uri == "amqp://u:p@rabbit:5672/v"
     assert (config.host, config.port, config.rpc_timeout) == ("0.0.0.0", 9000, 2.5)
@@ -26,6 +28,7 @@ def test_environment_overrides():
     assert config.log_format == "json"
     assert config.rpc_max_in_flight == 4
     assert (config.request_head_timeout, config.request_body_timeout) == (2.5, 30)
+    assert (config.amqp_heartbeat, config.amqp_node_order) == (3.0, "listed")
 
 
 def test_empty_values_keep_defaults():

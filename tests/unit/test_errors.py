@@ -6,7 +6,12 @@ import pytest
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
 from gateway_falcon.errors import ERROR_STATUS, problem_for, serialize_problem
-from gateway_falcon.rpc import BrokerUnavailable, Overloaded
+from gateway_falcon.rpc import (
+    BrokerUnavailable,
+    OutcomeUnknown,
+    Overloaded,
+    TooLateToSend,
+)
 from travel_common.errors import (
     DeadlineExceeded,
     DependencyUnavailable,
@@ -40,7 +45,12 @@ ROWS = [
     (BrokerUnavailable("[Errno 111] Connection refused"), 503,
      "The message broker is unreachable."),
     (Overloaded(), 503, "Too many requests in flight; retry shortly."),
+    (TooLateToSend(), 503,
+     "The request could not be sent in time; it was not carried out."),
     (RpcTimeout(5), 504, "The service did not answer in time."),
+    (OutcomeUnknown("connection reset"), 504,
+     "The connection to the message broker broke after the request was sent: "
+     "its outcome is unknown."),
     (DeadlineExceeded(), 504,
      "The request was not carried out: its caller stopped waiting."),
 ]

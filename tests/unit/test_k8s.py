@@ -17,6 +17,8 @@ import yaml
 
 from travel_common.redis_client import parse_sentinel_uri
 
+from rabbit_cluster import ADVANCED_CONFIG, PARTITION_CONFIG
+
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "k8s" / "base"
 KUSTOMIZATION = yaml.safe_load((BASE / "kustomization.yaml").read_text())
@@ -203,8 +205,12 @@ def test_environment_names_and_references_resolve(name):
     helpers = {"AMQP_USERNAME", "AMQP_PASSWORD", "REDIS_PASSWORD"}
     assert defined <= CONTRACT_VARIABLES | helpers
     uri = next(v["value"] for v in env if v["name"] == "AMQP_URI")
-    host = uri.rsplit("@", 1)[1].split(":")[0]
-    assert host in of_kind("RabbitmqCluster")  # the operator's Service name
+    (cluster,) = of_kind("RabbitmqCluster").values()
+    name, replicas = cluster["metadata"]["name"], cluster["spec"]["replicas"]
+    hosts = [url.rsplit("@", 1)[1].split("/")[0] for url in uri.split(";")]
+    # every node, by the operator's names for its pods and headless Service
+    assert hosts == ["%s-server-%d.%s-nodes:5672" % (name, n, name)
+                     for n in range(replicas)]
 
 
 def test_gateway_service_targets_the_gateway_pods():
@@ -230,9 +236,18 @@ def test_rabbitmq_cluster_has_three_persistent_nodes():
     assert cluster["apiVersion"] == "rabbitmq.com/v1beta1"
     assert cluster["spec"]["replicas"] == 3
     assert cluster["spec"]["persistence"]["storage"]
-    config = cluster["spec"]["rabbitmq"]["additionalConfig"]
-    # the request queues are non-durable, auto-delete (see the manifest)
-    assert "deprecated_features.permit.transient_nonexcl_queues = true" in config
+    config = dict(line.split(" = ") for line in
+                  cluster["spec"]["rabbitmq"]["additionalConfig"].splitlines())
+    # the settings the cluster tests run with (tests/rabbit_cluster.py)
+    assert config == dict(line.split(" = ") for line in
+                          PARTITION_CONFIG.splitlines())
+    advanced = cluster["spec"]["rabbitmq"]["advancedConfig"]
+    assert advanced.strip() == ADVANCED_CONFIG.strip()
+
+
+def test_services_use_quorum_queues_and_heartbeats_on_the_cluster():
+    assert config_env()["RPC_QUEUE_TYPE"] == "quorum"
+    assert float(config_env()["AMQP_HEARTBEAT"]) <= 10
 
 
 def test_rabbitmq_default_user_secret_is_consistent():
