@@ -36,9 +36,12 @@ from travel_common.redis_keys import IDEMPOTENCY, INDEX, RECORD, SEQUENCE, key
 # replica (well under a millisecond on one network), short beside RPC_TIMEOUT.
 WAIT_TIMEOUT_MS = 1000
 
-# KEYS: idem; ARGV: id, fingerprint, ttl. Returns the claim: id, fp, body (or
-# false).
-CLAIM = """
+# KEYS: idem, rec, seq, indexes...; ARGV: id, fingerprint, ttl, body, field,
+# value, ...  A create with an idempotency key in one round trip: the claim,
+# the record and its indexes, the claim's body.  Returns false when it stored
+# the record; else the claim found: id, fp, body (or false: a claim of an
+# earlier version of this code, made before its record was stored).
+CLAIM_AND_INSERT = """
 local cur = redis.call('HMGET', KEYS[1], 'id', 'fp', 'body')
 if cur[1] then
   -- Rewritten as it is: WAIT is documented to cover the writes of its own
@@ -46,9 +49,14 @@ if cur[1] then
   redis.call('HSET', KEYS[1], 'id', cur[1])
   return cur
 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'fp', ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  local seq = redis.call('INCR', KEYS[3])
+  redis.call('HSET', KEYS[2], 'seq', seq, unpack(ARGV, 5))
+  for i = 4, #KEYS do redis.call('ZADD', KEYS[i], seq, ARGV[1]) end
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'fp', ARGV[2], 'body', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-return {ARGV[1], ARGV[2], false}
+return false
 """
 
 # KEYS: rec, seq, idem (or ''), indexes...; ARGV: id, body, field, value, ...
@@ -95,7 +103,7 @@ class Records:
         self.client = client
         self.prefix = prefix
         self.min_replicas = min_replicas
-        self._claim = client.register_script(CLAIM)
+        self._claim_and_insert = client.register_script(CLAIM_AND_INSERT)
         self._insert = client.register_script(INSERT)
         self._delete = client.register_script(DELETE)
 
@@ -141,30 +149,32 @@ class Records:
         fields is an ``IdempotencyConflict``).
         """
         record_id = new_id()
+        record = {"id": record_id, **fields}
+        flat = [item for pair in fields.items() for item in pair]
+        indexes = [self.key(INDEX), *(self.key(i) for i in indexes)]
         claim_key = ""
         if idempotency_key:
             claim_key = self.key(IDEMPOTENCY, idempotency_key)
             fingerprint = idempotency.fingerprint(fields)
-            record_id, claimed_fingerprint, body = self.write(
-                self._claim,
-                keys=[claim_key],
-                args=[record_id, fingerprint, idempotency.ttl_for(idempotency_key)],
+            claimed = self.write(
+                self._claim_and_insert,
+                keys=[claim_key, self.key(RECORD, record_id), self.key(SEQUENCE),
+                      *indexes],
+                args=[record_id, fingerprint, idempotency.ttl_for(idempotency_key),
+                      json.dumps(record), *flat],
             )
+            if claimed is None:
+                return record
+            record_id, claimed_fingerprint, body = claimed
             if claimed_fingerprint != fingerprint:
                 raise IdempotencyConflict()
             if body:
                 return json.loads(body)
-        record = {"id": record_id, **fields}
-        flat = [item for pair in fields.items() for item in pair]
+            record = {"id": record_id, **fields}  # the claim's record, not stored
         self.write(
             self._insert,
-            keys=[
-                self.key(RECORD, record_id),
-                self.key(SEQUENCE),
-                claim_key,
-                self.key(INDEX),
-                *(self.key(i) for i in indexes),
-            ],
+            keys=[self.key(RECORD, record_id), self.key(SEQUENCE), claim_key,
+                  *indexes],
             args=[record_id, json.dumps(record), *flat],
         )
         return record

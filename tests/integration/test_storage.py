@@ -7,6 +7,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from travel_common import idempotency
 from travel_common.errors import (
     IdempotencyConflict,
     InUse,
@@ -36,6 +37,31 @@ def test_idempotent_create(records):
     with pytest.raises(IdempotencyConflict):
         records.create({"airport": "B"}, idempotency_key="client:k")
     assert records.page(10)["items"] == [first]
+
+
+def test_a_create_with_a_key_is_one_round_trip(records, monkeypatch):
+    """The claim, the record and the claim's answer: one script."""
+    sent = []
+    execute = records.client.execute_command
+    monkeypatch.setattr(records.client, "execute_command",
+                        lambda *args, **options: sent.append(args[0])
+                        or execute(*args, **options))
+    records.create({"airport": "A"}, idempotency_key="client:one")
+    assert sent == ["EVALSHA"]
+
+
+def test_a_claim_without_its_record_gets_it(records, redis_db):
+    """A claim whose record was never stored (a create cut short before the
+    claim and the record were written in one script) is completed with the
+    claim's id."""
+    claim = records.key("idem", "client:half")
+    redis_db.client.hset(claim, mapping={
+        "id": "c" * 32, "fp": idempotency.fingerprint({"airport": "A"})})
+    record = records.create({"airport": "A"}, idempotency_key="client:half")
+    assert record == {"id": "c" * 32, "airport": "A"}
+    assert records.get("c" * 32) == record
+    assert records.create({"airport": "A"}, idempotency_key="client:half") == record
+    assert records.page(10)["items"] == [record]
 
 
 def test_delete_with_guard(records, redis_db):
