@@ -7,6 +7,11 @@ a stack per variant, one after the other, on one RabbitMQ node and Redis
 server of the bench's own (``BENCH_ROUNDS``, 1).  Medians, one table per
 group (CPU: the gateway's, and the whole system's), also written to
 ``bench/results/experiments-<timestamp>-<groups>.md``.
+
+The levers on the services' own code (``lever-<x>``, and ``levers``: all of
+them) run the stack from git (``BENCH_SOURCE``): the code each lever was
+written on, unchanged, next to that code with the lever's commits applied,
+and nothing else.
 """
 
 import datetime
@@ -57,6 +62,20 @@ SERVICE_GROUPS = {
         "2+2 instances": {"BENCH_AIRPORTS": "2", "BENCH_TRIPS": "2"},
     },
 }
+# The levers on the services' code: the revision they were written on, and
+# for each one its commits (``BENCH_SOURCE``).
+LEVER_BASE = "fbb1b64"
+LEVERS = {
+    "c": ("records: idempotency claim and store in one script", ["00927a1"]),
+}
+UNCHANGED = {"unchanged": {"BENCH_SOURCE": LEVER_BASE}}
+for lever, (title, commits) in LEVERS.items():
+    SERVICE_GROUPS["lever-" + lever] = dict(UNCHANGED, **{
+        "%s) %s" % (lever, title): {"BENCH_SOURCE": "+".join([LEVER_BASE, *commits])}})
+SERVICE_GROUPS["levers"] = {
+    name: env for lever in LEVERS for name, env in
+    SERVICE_GROUPS["lever-" + lever].items()}
+TARGET_CALLS = ("get_airport", "post_airport", "post_trip")
 GROUP_CALLS = {
     "in-flight": ("get_airport", "post_trip"),
     "overload": ("get_airport",),
@@ -64,6 +83,7 @@ GROUP_CALLS = {
     "json": ("list_airports", "get_airport"),
     "publish": ("get_airport", "post_trip"),
     "services": ("get_airport", "post_trip"),
+    **{group: TARGET_CALLS for group in SERVICE_GROUPS if group.startswith("lever")},
 }
 
 
@@ -141,7 +161,8 @@ def main() -> None:
             runs = service_group(SERVICE_GROUPS[group], calls, conns, rounds)
         out += ["## %s (%d conns, median of %d)" % (group, conns, rounds), "",
                 "| variant | " + " | ".join(
-                    "%s req/s · p50/p99 ms · CPU ms/req: gateway/system" % c
+                    "%s req/s · p50/p99 ms · CPU ms/req: gateway/airports/trips/"
+                    "broker/system" % c
                     for c in calls) + " |",
                 "|---|" + "---:|" * len(calls)]
         for name, results in runs.items():
@@ -150,15 +171,17 @@ def main() -> None:
                 med = {key: statistics.median(r[call][key] for r in results)
                        for key in ("rps", "p50", "p99", "cpu_ms")}
                 med["system"] = statistics.median(system_ms(r[call]) for r in results)
+                roles = [statistics.median(r[call]["cpu"].get(role, 0) for r in results)
+                         for role in ("airports", "trips", "broker")]
                 failed = [r[call]["non_2xx"] + r[call]["socket_errors"]
                           for r in results]
                 bad = sum(failed)
                 good = statistics.median(
                     (r[call]["requests"] - n) / (r[call]["duration_us"] / 1e6)
                     for r, n in zip(results, failed, strict=True))
-                cells.append("%.0f · %.1f/%.1f · %.2f/%.2f%s" % (
+                cells.append("%.0f · %.1f/%.1f · %.2f/%s/%.2f%s" % (
                     med["rps"], med["p50"] / 1000, med["p99"] / 1000, med["cpu_ms"],
-                    med["system"],
+                    "/".join("%.2f" % ms for ms in roles), med["system"],
                     " · %d non-2xx, 2xx %.0f/s" % (bad, good) if bad else ""))
             out.append("| %s | %s |" % (name, " | ".join(cells)))
         out += ["", "load average: %.2f %.2f %.2f" % os.getloadavg(), ""]

@@ -33,7 +33,12 @@ stops anyway after ``BENCH_SOAK_LIMIT`` (``180s``);
 own (``tests/rabbit_cluster.py``; about 20 s to start) instead of the local
 broker; ``RPC_QUEUE_TYPE`` (``classic``/``quorum``) reaches the services as
 usual, so that the two queue types compare on one node and on three;
-``BENCH_LABEL``: a name for the results file and heading.
+``BENCH_LABEL``: a name for the results file and heading;
+``BENCH_SOURCE``: the gateway and the services from another version of the
+project's code (``bench.experiments``' levers): a git revision, each
+``+<commit>`` after it applied on top (``git archive``, then ``git apply``
+of that commit's changes), so that a change is measured alone against the
+code it was written on.
 Any ``BENCH_LOOP``/``BENCH_HTTP``/``BENCH_WORKERS``/``BENCH_JSON``/
 ``BENCH_DELIVERY`` runs the variant in ``bench.gateway``;
 ``RPC_MAX_IN_FLIGHT``, ``RPC_QUEUE_LIMIT`` and ``MAX_WORKERS`` reach the gateway
@@ -119,6 +124,21 @@ def start_baseline(env: dict, log_dir: Path) -> tuple:
     argv = [str(BIN / "nameko"), "run", "--config", str(config), "bench.baseline"]
     process = Process("baseline", argv, env, log_dir).start()
     return process, "http://127.0.0.1:%d" % port
+
+
+def source_tree(spec: str, into: Path) -> Path:
+    """The project's files at ``spec`` (``BENCH_SOURCE``), under ``into``."""
+    revision, *commits = spec.split("+")
+    tree = into / "source"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", revision], cwd=ROOT,
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    for commit in commits:
+        patch = subprocess.run(["git", "diff", commit + "^", commit], cwd=ROOT,
+                               capture_output=True, check=True).stdout
+        subprocess.run(["git", "apply"], input=patch, cwd=tree, check=True)
+    return tree
 
 
 def start_cluster():
@@ -212,6 +232,10 @@ class Bench:
                    HOST="127.0.0.1", PORT=str(self.port))
         env.pop("API_KEYS", None)
         env.setdefault("PYTHONWARNINGS", "ignore")
+        self.source = None
+        if os.environ.get("BENCH_SOURCE"):
+            self.source = source_tree(os.environ["BENCH_SOURCE"], self.workdir)
+            env["PYTHONPATH"] = str(self.source)
         self.env = env
         for role, var in (("airports", "BENCH_AIRPORTS"), ("trips", "BENCH_TRIPS")):
             for _ in range(int(os.environ.get(var, "1"))):
@@ -220,7 +244,8 @@ class Bench:
                         if os.environ.get(var)}
         argv = ([sys.executable, "-m", "bench.gateway"] if self.variant
                 else [str(BIN / "travel-gateway")])
-        self.gateway = Process("gateway", argv, env, self.workdir).start()
+        self.gateway = self.sourced(Process("gateway", argv, env, self.workdir))
+        self.gateway.start()
         if self.with_baseline:
             self._start_baseline()
 
@@ -237,11 +262,20 @@ class Bench:
     def add_service(self, role: str) -> Process:
         self.started += 1
         name = "%s-%d" % (role, self.started)
-        process = service(MODULES[role], name, self.env, self.workdir)
+        process = self.sourced(service(MODULES[role], name, self.env, self.workdir))
         if self.sampled:
             process.argv = [sys.executable, "-m", "bench.oncpu",
                             str(self.stacks(process)), *process.argv[1:]]
         self.services.append((role, process.start()))
+        return process
+
+    def sourced(self, process: Process) -> Process:
+        """``process``, run from ``BENCH_SOURCE``'s tree when there is one,
+        with that tree's nameko config."""
+        if self.source:
+            process.cwd = self.source
+            process.argv = [str(self.source / "compose" / "nameko.yml")
+                            if arg == NAMEKO_CONFIG else arg for arg in process.argv]
         return process
 
     def stacks(self, process: Process) -> Path:

@@ -24,13 +24,14 @@ class Process:
         self.log_path = Path(log_dir) / ("%s.log" % name)
         self.popen = None
         self.terminating = False
+        self.cwd = ROOT  # where it runs: the project's own modules come from there
 
     def start(self):
         self.terminating = False
         log = open(self.log_path, "ab")
         self.popen = subprocess.Popen(
             self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            cwd=ROOT, start_new_session=True,
+            cwd=self.cwd, start_new_session=True,
         )
         log.close()
         return self
