@@ -8,7 +8,7 @@ id and deadline travel from an HTTP request to a service's log line.
    the gateway's proxy adds ``DEADLINE``: the epoch second after which the
    gateway no longer waits for the reply (now + ``RPC_TIMEOUT``).  nameko
    sends context data in the request message's headers.
-3. In the service, the ``rpc`` entrypoint (``travel_common.service``) reads
+3. In the service, the ``rpc`` entrypoint (``travel_common.rpc_entrypoint``) reads
    ``DEADLINE`` before running the call: a call whose caller stopped waiting
    is answered ``DeadlineExceeded`` without being run.  The ``RequestLog``
    dependency puts ``REQUEST_ID`` into the worker's log context, so every log

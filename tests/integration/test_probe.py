@@ -23,7 +23,7 @@ NAMEKO = os.path.join(os.path.dirname(sys.executable), "nameko")
 SERVICES_MODULE = """
 import time
 
-from travel_common.service import rpc
+from travel_common.rpc_entrypoint import rpc
 
 
 class Answering:
