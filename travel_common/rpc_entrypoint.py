@@ -9,28 +9,26 @@ nobody runs fails at once (``UnknownService``), and one whose caller's
 ``deadline`` (context data, epoch seconds) has passed is not run.  It is
 answered with ``DeadlineExceeded`` all the same, so that a service caller
 waiting on it is not left hanging.  The request queue is consumed by the
-process's ``PromptQueueConsumer`` (``travel_common.queue_consumer``), and a
+process's ``PromptQueueConsumer`` (``travel_common.queue_consumer``).  Each
+reply goes out on the channel its request came from, before the request's
+ack, without a publisher confirm (``travel_common.consumer_channel``); a
 reply it cannot send (the broker gone mid-call) no longer takes the whole
 service down, as it does in plain nameko.
 """
 
 import logging
+import sys
 import time
 
-from nameko.constants import (
-    AMQP_SSL_CONFIG_KEY,
-    AMQP_URI_CONFIG_KEY,
-    DEFAULT_SERIALIZER,
-    LOGIN_METHOD_CONFIG_KEY,
-    SERIALIZER_CONFIG_KEY,
-)
+import kombu.serialization
+from nameko.exceptions import UnserializableValueError, serialize
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from travel_common import consumer_channel
 from travel_common.broker import BROKER_ERRORS
 from travel_common.errors import DeadlineExceeded, TravelError
 from travel_common.queue_consumer import PromptQueueConsumer
 from travel_common.rpc_queues import request_queue
-from travel_common.service_calls import ClusterResponder
 
 log = logging.getLogger(__name__)
 
@@ -41,33 +39,53 @@ class RequestConsumer(RpcConsumer):
     queue_consumer = PromptQueueConsumer()
 
     def setup(self):
+        self.exchange = get_rpc_exchange(self.container.config).name
         if self.queue is None:
             self.queue = request_queue(self.container.service_name,
                                        self.container.config)
             self.queue_consumer.register_provider(self)
 
     def handle_result(self, message, result, exc_info):
-        # nameko.rpc.RpcConsumer.handle_result (2.14.1), through
-        # ClusterResponder.  nameko lets a failed reply kill the worker's
-        # thread, and with it the whole service; a broker gone mid-call must
-        # not take the service down.  The request is acked either way: it
-        # was carried out, and its caller, left without an answer, was told
-        # that its outcome is unknown.
-        config = self.container.config
-        responder = ClusterResponder(
-            config[AMQP_URI_CONFIG_KEY],
-            get_rpc_exchange(config),
-            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
-            message,
-            ssl=config.get(AMQP_SSL_CONFIG_KEY),
-            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
-        )
+        # nameko 2.14.1: RpcConsumer.handle_result, the reply sent by
+        # ``reply`` instead of a Responder.  nameko lets a failed reply kill
+        # the worker's thread, and with it the whole service; a broker gone
+        # mid-call must not take the service down.  The request is acked
+        # either way: it was carried out, and its caller, left without an
+        # answer, was told that its outcome is unknown.
         try:
-            result, exc_info = responder.send_response(result, exc_info)
+            result, exc_info = reply(message, self.exchange, result, exc_info)
         except BROKER_ERRORS as error:
             log.warning("could not answer a call, the broker is unreachable: %s", error)
         self.queue_consumer.ack_message(message)
         return result, exc_info
+
+
+def reply(message, exchange: str, result, exc_info) -> tuple:
+    """Send the answer to the request ``message`` on the request's channel;
+    return ``(result, exc_info)``, as nameko's ``Responder.send_response``."""
+    # nameko 2.14.1: Responder.send_response, the payload serialized once
+    error = None
+    if exc_info is not None:
+        error = serialize(exc_info[1])
+    # encoded the same way as the request
+    serializer = kombu.serialization.registry.type_to_name[
+        message.properties["content_type"]]
+    try:
+        encoded = kombu.serialization.dumps({"result": result, "error": error},
+                                            serializer)
+    except Exception:  # noqa: BLE001 - nameko's answer to what can't be sent
+        exc_info = sys.exc_info()
+        error = serialize(UnserializableValueError(result))
+        result = None
+        encoded = kombu.serialization.dumps({"result": None, "error": error},
+                                            serializer)
+    content_type, content_encoding, body = encoded
+    consumer_channel.publish(
+        message.channel, body, exchange, message.properties["reply_to"],
+        content_type=content_type, content_encoding=content_encoding,
+        correlation_id=message.properties.get("correlation_id"),
+    )
+    return result, exc_info
 
 
 class DeadlineRpc(Rpc):

@@ -11,6 +11,7 @@ import inspect
 import pytest
 from amqp.channel import Channel
 from amqp.method_framing import frame_writer
+from nameko.rpc import Responder, RpcConsumer
 
 from support.upstream import assert_source_unchanged
 
@@ -18,6 +19,10 @@ from support.upstream import assert_source_unchanged
 MIRRORED = {
     (Channel, "_basic_publish"): (
         "435fd18a6c885ecc", "amqp 5.4.2", "travel_common/consumer_channel.py"),
+    (RpcConsumer, "handle_result"): (
+        "25b95fd9dfce82c2", "nameko 2.14.1", "travel_common/rpc_entrypoint.py"),
+    (Responder, "send_response"): (
+        "d5c3234c5e408a01", "nameko 2.14.1", "travel_common/rpc_entrypoint.py"),
 }
 
 
