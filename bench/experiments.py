@@ -64,8 +64,9 @@ SERVICE_GROUPS = {
 }
 # The levers on the services' code: the revision they were written on, and
 # for each one its commits (``BENCH_SOURCE``).
-LEVER_BASE = "fbb1b64"
+LEVER_BASE = "66c7b48"
 LEVERS = {
+    "a": ("replies on the request's channel, no confirm", ["eacdf39", "c2bee46"]),
     "c": ("records: idempotency claim and store in one script", ["00927a1"]),
 }
 UNCHANGED = {"unchanged": {"BENCH_SOURCE": LEVER_BASE}}

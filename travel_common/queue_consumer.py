@@ -8,8 +8,14 @@
   just broke no longer takes the whole service down.
 - ``PromptReplyListener``: the replies to the service's calls to other
   services (``travel_common.service_proxy``), on an exclusive reply queue
-  that the consumer declares anew with each connection.  (Both live here:
-  the consumer renews the listener's queue on every connection.)
+  that the consumer declares anew with each connection, consumed without
+  acks; a reply only wakes its waiting call, in the consumer's greenthread.
+  (Both live here: the consumer renews the listener's queue on every
+  connection.)
+
+The consumer's current channel (``channel``) is also where the service's
+replies and its calls go out (``travel_common.consumer_channel``); a call's
+request that no queue takes comes back there and fails the call.
 """
 
 import logging
@@ -23,6 +29,7 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     TRANSPORT_OPTIONS_CONFIG_KEY,
 )
+from nameko.exceptions import UnknownService
 from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener
 
@@ -51,6 +58,7 @@ class PromptQueueConsumer(QueueConsumer):
     a connection that just broke."""
 
     _node = None  # the node of the last connection
+    channel = None  # the channel of the current connection
 
     def ack_message(self, message):
         # nameko ignores only py-amqp's ConnectionError here; a socket error
@@ -99,10 +107,24 @@ class PromptQueueConsumer(QueueConsumer):
     def get_consumers(self, consumer_cls, channel):
         # Called on every (re)connection: an exclusive reply queue went with
         # the last connection, a new one is declared with this one.
-        for provider in self._providers:
-            if isinstance(provider, PromptReplyListener):
-                provider.renew_queue()
-        return super().get_consumers(consumer_cls, channel)
+        listeners = [provider for provider in self._providers
+                     if isinstance(provider, PromptReplyListener)]
+        for listener in listeners:
+            listener.renew_queue()
+            channel.events["basic_return"].add(listener.returned)
+        consumers = super().get_consumers(consumer_cls, channel)
+        for listener in listeners:
+            self._consumers[listener].no_ack = True
+        self.channel = channel
+        return consumers
+
+    def handle_message(self, provider, body, message):
+        # nameko 2.14.1: QueueConsumer.handle_message spawns a thread for
+        # each message; a reply only wakes the call that waits for it.
+        if isinstance(provider, PromptReplyListener):
+            provider.handle_message(body, message)
+        else:
+            super().handle_message(provider, body, message)
 
 
 class PromptReplyListener(ReplyListener):
@@ -128,6 +150,20 @@ class PromptReplyListener(ReplyListener):
         event = super().get_reply_event(correlation_id)
         event.correlation_id = correlation_id
         return event
+
+    def handle_message(self, body, message):
+        # nameko 2.14.1: ReplyListener.handle_message, without the ack (the
+        # reply queue is consumed without acks)
+        event = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if event is not None:
+            event.send(body)
+
+    def returned(self, error, exchange, routing_key, message):
+        """A call's request that no queue took (basic.return of a
+        ``mandatory`` message): no instance of its service runs."""
+        event = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if event is not None:
+            event.send_exception(UnknownService(routing_key.split(".")[0]))
 
     def forget(self, event):
         """Stop waiting for ``event``'s reply."""

@@ -9,20 +9,29 @@
   waits forever for the confirm of a silent node, with the worker's thread.
 - ``ClusterResponder``: nameko's ``Responder`` (a call's reply), through it.
 - ``CallingServiceProxy``: what a service's ``ServiceRpcProxy`` hands its
-  workers.  A call fails at once (``UnknownService``) when the consumer
-  watch says no instance of the target runs, and waits for its reply until
-  the caller's deadline (``RpcTimeout``), not forever as nameko's does.
+  workers.  A call's request goes out on the process's consumer channel,
+  ``mandatory``, without a publisher confirm (``travel_common.
+  consumer_channel``), its message TTL the time left to its deadline, and
+  none after it (``DeadlineExceeded``).  It fails at once
+  (``UnknownService``) when the consumer watch says no instance of the
+  target runs, or when the broker returns it (no queue took it), and waits
+  for its reply until the caller's deadline (``RpcTimeout``), not forever
+  as nameko's does.
 """
 
+import uuid
+
 import eventlet
+import kombu.serialization
+from amqp.exceptions import RecoverableConnectionError
 from nameko.amqp.publish import Publisher
 from nameko.constants import DEFAULT_TRANSPORT_OPTIONS
-from nameko.exceptions import RpcTimeout, UnknownService
-from nameko.rpc import MethodProxy, Responder, ServiceProxy
+from nameko.exceptions import RpcTimeout, UnknownService, deserialize
+from nameko.messaging import HeaderEncoder
+from nameko.rpc import Responder
 
-from travel_common import deadlines
+from travel_common import consumer_channel, deadlines
 from travel_common.amqp_nodes import CONNECT_TIMEOUT, nodes_for
-from travel_common.consumer_watch import ConsumerWatch
 from travel_common.errors import DeadlineExceeded
 
 # Seconds the broker has to confirm a message (or a socket send to go out).
@@ -55,33 +64,77 @@ class ClusterResponder(Responder):
     publisher_cls = ClusterPublisher
 
 
-class CallingMethodProxy(MethodProxy):
-    publisher_cls = ClusterPublisher
+class CallingMethodProxy(HeaderEncoder):
+    """``worker.<service>.<method>``: calls one method of another service.
 
-    def __init__(self, worker_ctx, service_name, method_name, reply_listener,
-                 watch: ConsumerWatch, **options):
-        super().__init__(worker_ctx, service_name, method_name, reply_listener,
-                         **options)
-        self.watch = watch
+    ``caller`` is the worker's ``ServiceRpcProxy``: its reply listener
+    (whose consumer's channel the request goes out on), its consumer
+    ``watch``, its ``exchange`` and ``serializer``."""
+
+    def __init__(self, worker_ctx, service_name: str, method_name: str, caller):
+        self.worker_ctx = worker_ctx
+        self.service_name = service_name
+        self.method_name = method_name
+        self.caller = caller
 
     def __call__(self, *args, **kwargs):
-        if self.watch.idle(self.service_name):
+        if self.caller.watch.idle(self.service_name):
             raise UnknownService(self.service_name)
         deadline = self.worker_ctx.data.get("deadline")
         wait = CALL_TIMEOUT if deadline is None else deadlines.time_left(deadline)
-        reply = self._call(*args, **kwargs)
+        listener = self.caller.rpc_reply_listener
+        event = self._send(args, kwargs)
         try:
             with eventlet.Timeout(max(wait, 0), RpcTimeout(wait)):
-                return reply.result()
+                body = event.wait()
         finally:  # answered or not, the call waits no more
-            self.reply_listener.forget(reply.reply_event)
+            listener.forget(event)
+        # nameko 2.14.1: RpcReply.result
+        error = body.get("error")
+        if error:
+            raise deserialize(error)
+        return body["result"]
+
+    def _send(self, args, kwargs):
+        """Publish the request; the event its reply will be sent to."""
+        # nameko 2.14.1: MethodProxy._call, published on the consumer's channel
+        headers = self.get_message_headers(self.worker_ctx)
+        properties = {}
+        deadline = headers.get(deadlines.HEADER)
+        if deadline is not None:
+            left = deadlines.time_left(deadline)
+            if left <= 0:
+                raise DeadlineExceeded()
+            properties["expiration"] = str(max(int(left * 1000), 1))  # ms
+        content_type, content_encoding, body = kombu.serialization.dumps(
+            {"args": args, "kwargs": kwargs}, self.caller.serializer)
+        listener = self.caller.rpc_reply_listener
+        channel = listener.queue_consumer.channel
+        if channel is None:
+            raise RecoverableConnectionError("not connected to the broker yet")
+        correlation_id = str(uuid.uuid4())
+        event = listener.get_reply_event(correlation_id)
+        try:
+            consumer_channel.publish(
+                channel, body, self.caller.exchange,
+                "%s.%s" % (self.service_name, self.method_name), mandatory=True,
+                reply_to=listener.routing_key, correlation_id=correlation_id,
+                content_type=content_type, content_encoding=content_encoding,
+                application_headers=headers, **properties)
+        except BaseException:
+            listener.forget(event)
+            raise
+        return event
 
 
-class CallingServiceProxy(ServiceProxy):
-    def __init__(self, worker_ctx, service_name, reply_listener, watch, **options):
-        super().__init__(worker_ctx, service_name, reply_listener, **options)
-        self.watch = watch
+class CallingServiceProxy:
+    """``worker.<service>``: the methods of another service."""
+
+    def __init__(self, worker_ctx, service_name: str, caller):
+        self.worker_ctx = worker_ctx
+        self.service_name = service_name
+        self.caller = caller
 
     def __getattr__(self, name):
         return CallingMethodProxy(self.worker_ctx, self.service_name, name,
-                                  self.reply_listener, self.watch, **self.options)
+                                  self.caller)

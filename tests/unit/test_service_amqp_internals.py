@@ -11,7 +11,8 @@ import inspect
 import pytest
 from amqp.channel import Channel
 from amqp.method_framing import frame_writer
-from nameko.rpc import Responder, RpcConsumer
+from nameko.messaging import QueueConsumer
+from nameko.rpc import MethodProxy, ReplyListener, Responder, RpcConsumer, RpcReply
 
 from support.upstream import assert_source_unchanged
 
@@ -23,6 +24,21 @@ MIRRORED = {
         "25b95fd9dfce82c2", "nameko 2.14.1", "travel_common/rpc_entrypoint.py"),
     (Responder, "send_response"): (
         "d5c3234c5e408a01", "nameko 2.14.1", "travel_common/rpc_entrypoint.py"),
+    (MethodProxy, "_call"): (
+        "162cdf3c92de6792", "nameko 2.14.1", "travel_common/service_calls.py"),
+    (RpcReply, "result"): (
+        "5b81ff69807ac2fd", "nameko 2.14.1", "travel_common/service_calls.py"),
+    (ReplyListener, "handle_message"): (
+        "c10e21f1b3ea8be0", "nameko 2.14.1", "travel_common/queue_consumer.py"),
+    # PromptQueueConsumer.get_consumers finds each provider's consumer in
+    # self._consumers once nameko's get_consumers has made them
+    (QueueConsumer, "get_consumers"): (
+        "9566ed8719e2f073", "nameko 2.14.1", "travel_common/queue_consumer.py"),
+    (QueueConsumer, "handle_message"): (
+        "47cda24e5edc9402", "nameko 2.14.1", "travel_common/queue_consumer.py"),
+    # PromptReplyListener.returned is a basic_return handler of the channel
+    (Channel, "_on_basic_return"): (
+        "762d7e58e6c964d2", "amqp 5.4.2", "travel_common/queue_consumer.py"),
 }
 
 
