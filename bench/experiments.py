@@ -67,6 +67,8 @@ SERVICE_GROUPS = {
 LEVER_BASE = "66c7b48"
 LEVERS = {
     "a": ("replies on the request's channel, no confirm", ["eacdf39", "c2bee46"]),
+    "b": ("trips → airports calls on the consumer's channel, no confirm",
+          ["eacdf39", "fdf065a"]),
     "c": ("records: idempotency claim and store in one script", ["00927a1"]),
 }
 UNCHANGED = {"unchanged": {"BENCH_SOURCE": LEVER_BASE}}

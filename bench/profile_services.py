@@ -54,12 +54,14 @@ REACHES = {
 }
 
 ANYWHERE = [
-    ("trips → airports call: RpcProxy publish with a confirm, reply wait",
-     r"^(MethodProxy|RpcReply|ServiceProxy)\."),
+    ("trips → airports call: request publish (nameko RpcProxy with a confirm, "
+     "or on the consumer's channel), reply wait",
+     r"^(MethodProxy|RpcReply|ServiceProxy|CallingMethodProxy)\."),
     ("trips → airports call: the reply listener taking the reply",
-     r"^ReplyListener\.handle_message "),
-    ("reply publish: Responder, nameko Publisher, kombu producer pool and "
-     "retry wrapper, py-amqp frames out, confirm wait", r"^Responder\."),
+     r"^(Prompt)?ReplyListener\.(handle_message|returned) "),
+    ("reply publish: nameko's Responder, Publisher, kombu producer pool and "
+     "retry wrapper, confirm wait; or reply() on the request's channel; "
+     "py-amqp frames out", r"^(Responder\.|reply \()"),
     ("ack of the request", r"^QueueConsumer\.ack_message "),
     ("dependency hooks: the per-call log line, nameko's debug logging",
      r"^RequestLog\.|\(logging/|travel_common/logs"),

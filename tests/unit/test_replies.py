@@ -48,6 +48,7 @@ def test_the_reply_goes_out_on_the_requests_channel_before_its_ack():
     assert json.loads(reply.body) == {"result": {"id": "a"}, "error": None}
     assert reply.properties["correlation_id"] == "c-1"
     assert reply.properties["content_type"] == "application/json"
+    assert "expiration" not in reply.properties  # a reply has no TTL
 
 
 def test_an_error_is_sent_as_nameko_sends_it():

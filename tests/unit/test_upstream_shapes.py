@@ -25,7 +25,8 @@ def test_py_amqp_heartbeat_tick_and_collect():
 
 
 def test_nameko_rpc_consumer_replies_through_a_responder():
-    # service.RequestConsumer.handle_result mirrors it with ClusterResponder
+    # rpc_entrypoint.RequestConsumer.handle_result mirrors it (and the
+    # Responder's send_response, in rpc_entrypoint.reply)
     source = inspect.getsource(RpcConsumer.handle_result)
     assert "Responder(" in source and "ack_message(message)" in source
     assert list(inspect.signature(Responder.__init__).parameters) == [
