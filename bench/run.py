@@ -137,8 +137,9 @@ def source_tree(spec: str, into: Path) -> Path:
     for commit in commits:
         patch = subprocess.run(["git", "diff", commit + "^", commit], cwd=ROOT,
                                capture_output=True, check=True).stdout
-        # (the tests left out: a lever's tests may build on another's)
-        subprocess.run(["git", "apply", "--exclude=tests/*"], input=patch,
+        # (its tests and bench left out: they may build on another lever's)
+        subprocess.run(["git", "apply", "--exclude=tests/*", "--exclude=bench/*"],
+                       input=patch,
                        cwd=tree, check=True)
     return tree
 
