@@ -28,6 +28,8 @@ MASK = "****"
 
 def mask_secrets(text: str) -> str:
     """``text`` with the password of every URI in it replaced by ``****``."""
+    if "://" not in text:  # most lines: no URI, and no pattern scan over them
+        return text
     return _URI_PASSWORD.sub(r"\1:%s@" % MASK, text)
 
 
