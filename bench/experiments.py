@@ -3,9 +3,10 @@
 Gateway levers: one gateway per variant (``bench.gateway``), all on one
 stack, warmed up, then measured with wrk in turn, ``BENCH_ROUNDS`` (4)
 rounds, so that every variant sees the same machine load.  Service levers:
-a stack per variant, one after the other, on one RabbitMQ node and Redis
-server of the bench's own (``BENCH_ROUNDS``, 1).  Medians, one table per
-group (CPU: the gateway's, and the whole system's), also written to
+a stack per variant, all running at once on one RabbitMQ node and Redis
+server of the bench's own, measured in turn likewise (``BENCH_ROUNDS``, 3).
+Medians, one table per group (CPU per request: the gateway's, each
+service's, the broker's and the whole system's), also written to
 ``bench/results/experiments-<timestamp>-<groups>.md``.
 
 The levers on the services' own code (``lever-<x>``, and ``levers``: all of
@@ -70,13 +71,15 @@ LEVERS = {
     "b": ("trips → airports calls on the consumer's channel, no confirm",
           ["eacdf39", "fdf065a"]),
     "c": ("records: idempotency claim and store in one script", ["00927a1"]),
+    "d": ("log lines: the secrets mask scans only lines with a URI", ["8cfa08b"]),
 }
 UNCHANGED = {"unchanged": {"BENCH_SOURCE": LEVER_BASE}}
 for lever, (title, commits) in LEVERS.items():
     SERVICE_GROUPS["lever-" + lever] = dict(UNCHANGED, **{
         "%s) %s" % (lever, title): {"BENCH_SOURCE": "+".join([LEVER_BASE, *commits])}})
 # All the levers kept, together.
-KEPT = ("a+b+c", ["eacdf39", "c2bee46", "fdf065a", "00927a1", "d9d810e"])
+KEPT = ("a+b+c+d",
+        ["eacdf39", "c2bee46", "fdf065a", "00927a1", "d9d810e", "8cfa08b"])
 SERVICE_GROUPS["levers"] = {
     name: env for lever in LEVERS for name, env in
     SERVICE_GROUPS["lever-" + lever].items()}
@@ -118,34 +121,41 @@ def gateway_group(variants: dict, calls, conns: int, rounds: int) -> dict:
 
 
 def service_group(variants: dict, calls, conns: int, rounds: int) -> dict:
+    """A stack per variant, all running at once on one RabbitMQ node and
+    Redis server, measured in turn (the order reversed every other round),
+    so that every variant sees the same machine load."""
     runs = {name: [] for name in variants}
-    servers = Servers()  # one RabbitMQ node and Redis server for all
+    servers = Servers()
+    benches = {}
     try:
-        for _ in range(rounds):
-            for name, env in variants.items():
-                runs[name].append(service_variant(servers, env, calls, conns))
-                print(name, {c: "%.0f req/s, %.2f ms CPU/req (system %.2f)" % (
-                    runs[name][-1][c]["rps"], runs[name][-1][c]["cpu_ms"],
-                    system_ms(runs[name][-1][c])) for c in calls}, flush=True)
+        with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
+            for n, (name, env) in enumerate(variants.items()):
+                benches[name] = variant_stack(servers, env, Path(workdir) / str(n))
+            for bench in benches.values():
+                bench.wait_ready()
+                bench.seed()
+                bench.wrk("mix", conns, duration="3s")
+            for n in range(rounds):
+                order = list(benches.items())
+                for name, bench in order if n % 2 == 0 else order[::-1]:
+                    runs[name].append({c: bench.wrk(c, conns) for c in calls})
+                    print(name, {c: "%.0f req/s, %.2f ms CPU/req (system %.2f)" % (
+                        runs[name][-1][c]["rps"], runs[name][-1][c]["cpu_ms"],
+                        system_ms(runs[name][-1][c])) for c in calls}, flush=True)
     finally:
+        for bench in benches.values():
+            bench.stop()
         servers.stop()
     return runs
 
 
-def service_variant(servers: Servers, env: dict, calls, conns: int) -> dict:
-    """A stack with ``env`` on ``servers``: one wrk run of each call."""
+def variant_stack(servers: Servers, env: dict, workdir: Path) -> Bench:
+    """A stack with ``env`` (read as it starts) on ``servers``."""
+    workdir.mkdir()
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        with tempfile.TemporaryDirectory(prefix="travel-bench-") as workdir:
-            bench = Bench(Path(workdir), servers=servers)
-            try:
-                bench.wait_ready()
-                bench.seed()
-                bench.wrk("mix", conns, duration="3s")
-                return {c: bench.wrk(c, conns) for c in calls}
-            finally:
-                bench.stop()
+        return Bench(workdir, servers=servers)
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -164,7 +174,7 @@ def main() -> None:
             rounds = int(os.environ.get("BENCH_ROUNDS", "4"))
             runs = gateway_group(GATEWAY_GROUPS[group], calls, conns, rounds)
         else:
-            rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
+            rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
             runs = service_group(SERVICE_GROUPS[group], calls, conns, rounds)
         out += ["## %s (%d conns, median of %d)" % (group, conns, rounds), "",
                 "| variant | " + " | ".join(
