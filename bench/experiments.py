@@ -93,7 +93,12 @@ GROUP_CALLS = {
     "json": ("list_airports", "get_airport"),
     "publish": ("get_airport", "post_trip"),
     "services": ("get_airport", "post_trip"),
-    **{group: TARGET_CALLS for group in SERVICE_GROUPS if group.startswith("lever")},
+    "levers": TARGET_CALLS,
+    # each lever alone: the calls it changes
+    "lever-a": ("get_airport", "post_airport"),
+    "lever-b": ("post_trip",),
+    "lever-c": ("post_airport",),
+    "lever-d": ("get_airport",),
 }
 
 
