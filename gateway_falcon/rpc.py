@@ -39,6 +39,7 @@ import time
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from gateway_falcon.proxy import GatewayRpcProxy
+from travel_common import nameko_adapter
 from travel_common.amqp_nodes import (
     DEFAULT_HEARTBEAT,
     DEFAULT_ORDER,
@@ -175,7 +176,7 @@ class RpcPool:
         sent = self._loop.time()
         try:
             async with asyncio.timeout_at(due):
-                reply.resp_body = await event.future
+                nameko_adapter.set_reply_body(reply, await event.future)
         except TimeoutError:
             if self._loop.time() - sent >= STALLED_AFTER:
                 self._check_stalled(proxy)

@@ -19,21 +19,19 @@ with warnings.catch_warnings():  # eventlet's deprecation notice, at import
     warnings.simplefilter("ignore")
     from amqp.exceptions import AMQPError
     from nameko.exceptions import RpcTimeout, UnknownService
-    from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from travel_common.nameko_adapter import ExclusiveReplyListener
 
 from travel_common.logs import mask_secrets
-from travel_common.rpc_queues import reply_queue
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 
-class ProbeReplyListener(SingleThreadedReplyListener):
+class ProbeReplyListener(ExclusiveReplyListener):
     """A reply queue that goes with the probe's connection, not 5 minutes later."""
 
-    def setup(self):
-        self.queue = reply_queue("probe", self.container.config)
-        self.routing_key = self.queue.routing_key
-        self.queue_consumer.register_provider(self)
+    client = "probe"
 
 
 class Deadline(BaseException):

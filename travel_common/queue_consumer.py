@@ -35,6 +35,7 @@ from travel_common.amqp_nodes import (
     nodes_for,
 )
 from travel_common.broker import BROKER_ERRORS, ReplyLost
+from travel_common.nameko_adapter import providers
 from travel_common.rpc_queues import reply_queue
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class PromptQueueConsumer(QueueConsumer):
 
     @property
     def connection(self):
-        # nameko.messaging.QueueConsumer.connection (2.14.1), on the node list
+        # nameko 2.14.1: nameko.messaging.QueueConsumer.connection, on the node list
         config = self.container.config
         return self.nodes.connection(
             config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
@@ -78,6 +79,8 @@ class PromptQueueConsumer(QueueConsumer):
             login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
         )
 
+    # kombu 5.7: kombu.mixins.ConsumerMixin.establish_connection, demoting a
+    # lost node and reconnecting every RECONNECT_INTERVAL
     @contextmanager
     def establish_connection(self):
         if self._node is not None:  # connected before: that connection broke
@@ -96,10 +99,11 @@ class PromptQueueConsumer(QueueConsumer):
             self._node = connected_node(connection)
             yield connection
 
+    # nameko 2.14.1: QueueConsumer.get_consumers, after renewing reply queues
     def get_consumers(self, consumer_cls, channel):
         # Called on every (re)connection: an exclusive reply queue went with
         # the last connection, a new one is declared with this one.
-        for provider in self._providers:
+        for provider in providers(self):
             if isinstance(provider, PromptReplyListener):
                 provider.renew_queue()
         return super().get_consumers(consumer_cls, channel)

@@ -39,7 +39,7 @@ class RecordStore(Redis):
         )
 
     def start(self):
-        # nameko-redis 1.1.0 Redis.start: the client, from our URI forms
+        # nameko-redis 1.1.0: Redis.start, the client from our URI forms
         self.client = redis_client.connect(self.redis_uri, **self.options)
         self.repository = self.repository_class(
             self.client, self.prefix, min_replicas=self.min_replicas
