@@ -23,6 +23,7 @@ with warnings.catch_warnings():  # eventlet's deprecation notice, at import
 
     from travel_common.nameko_adapter import ExclusiveReplyListener
 
+from travel_common.call_context import DEADLINE, REQUEST_ID
 from travel_common.logs import mask_secrets
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
@@ -34,12 +35,12 @@ class ProbeReplyListener(ExclusiveReplyListener):
     client = "probe"
 
 
-class Deadline(BaseException):
+class OutOfTime(BaseException):
     """The whole probe ran out of time (broker connection included)."""
 
 
 def _on_alarm(signum, frame):
-    raise Deadline()
+    raise OutOfTime()
 
 
 def probe(service: str, amqp_uri: str, timeout: float) -> str | None:
@@ -49,7 +50,7 @@ def probe(service: str, amqp_uri: str, timeout: float) -> str | None:
     config = {"AMQP_URI": amqp_uri}
     # The request id marks the services' log lines of the call; an instance
     # that gets to it only after the probe gave up doesn't run it.
-    context = {"request_id": "probe", "deadline": time.time() + timeout}
+    context = {REQUEST_ID: "probe", DEADLINE: time.time() + timeout}
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout + 1)
     try:
@@ -59,7 +60,7 @@ def probe(service: str, amqp_uri: str, timeout: float) -> str | None:
             getattr(rpc, service).health()
     except UnknownService:
         return "%s is not running (no instance consumes its queue)" % service
-    except (RpcTimeout, Deadline):
+    except (RpcTimeout, OutOfTime):
         return "%s did not answer within %ss (%s)" % (service, timeout, broker)
     except (OSError, AMQPError) as error:
         return "cannot reach %s: %s" % (broker, mask_secrets(str(error)))
