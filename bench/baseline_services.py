@@ -16,7 +16,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from airports_svc.service import AirportsService
 from travel_common.errors import TravelError
-from travel_common.service import ServiceRpcProxy
+from travel_common.service_proxy import ServiceRpcProxy
 from trips_svc.service import TripsService
 
 

@@ -3,12 +3,21 @@
 
 A service subclasses ``RecordService``, names its record's ``schema`` and its
 list query's ``page_query``, and provides its ``Records`` repository as the
-``records`` dependency.
+``records`` dependency.  ``load_or_invalid`` loads an RPC's arguments.
 """
 
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 
-from travel_common.service import load_or_invalid, rpc
+from travel_common.errors import Invalid
+from travel_common.rpc_entrypoint import rpc
+
+
+def load_or_invalid(schema, data: dict) -> dict:
+    """``schema.load(data)``, with field errors raised as the wire type ``Invalid``."""
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise Invalid(error.messages) from None
 
 
 class RecordService:

@@ -2,7 +2,7 @@
 
 from nameko.timer import Timer
 
-from travel_common.service import PromptQueueConsumer
+from travel_common.queue_consumer import PromptQueueConsumer
 
 
 class SettingTimer(Timer):

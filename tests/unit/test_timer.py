@@ -1,7 +1,7 @@
 """``every``: the interval comes from the service's config."""
 import weakref
 
-from travel_common.service import PromptReplyListener
+from travel_common.queue_consumer import PromptReplyListener
 from travel_common.timer import SettingTimer
 
 

@@ -31,8 +31,9 @@ from kombu import Connection
 
 from travel_common.rpc_queues import request_queue
 
-from rabbit_cluster import RabbitCluster
-from support import RedisDatabase, Stack
+from support.rabbit_cluster import RabbitCluster
+from support.redis_servers import RedisDatabase
+from support.stack import Stack
 
 NORMAL = 201
 SERVICES = ("airports_service", "trips_service")

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pytest
 
-from support import free_port, wait_until
+from support.waiting import free_port, wait_until
 
 SCRIPTS = Path(os.environ.get("TEST_RABBIT_SCRIPTS", "/usr/lib/rabbitmq/bin"))
 NET_TICKTIME = 10

@@ -6,7 +6,7 @@ import logging
 import pytest
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 
-from travel_common.service import PromptQueueConsumer
+from travel_common.queue_consumer import PromptQueueConsumer
 
 
 class Message:
