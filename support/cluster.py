@@ -253,19 +253,17 @@ class Timeline:
 def check_store(redis_client, records: list) -> dict:
     """Every 201 stored exactly once, nothing stored that was answered 503;
     any other failure stored at most once.  Returns the counts checked."""
-    airports = collections.Counter()
-    airport_ids = {}
-    for key in redis_client.scan_iter("airports:rec:*"):
-        name = redis_client.hget(key, "airport")
-        airports[name] += 1
-        airport_ids[name] = key.rsplit(":", 1)[1]
-    trips = collections.Counter()
-    trip_ids = {}
-    for key in redis_client.scan_iter("trips:rec:*"):
-        origin = redis_client.hget(key, "airport_from")
-        trips[origin] += 1
-        trip_ids[origin] = key.rsplit(":", 1)[1]
-    stored = {"airport": (airports, airport_ids), "trip": (trips, trip_ids)}
+    def counted(pattern: str, field: str) -> tuple:
+        """How many records have each value of ``field``, and one id of each."""
+        counts, ids = collections.Counter(), {}
+        for key in redis_client.scan_iter(pattern):
+            value = redis_client.hget(key, field)
+            counts[value] += 1
+            ids[value] = key.rsplit(":", 1)[1]
+        return counts, ids
+
+    stored = {"airport": counted("airports:rec:*", "airport"),
+              "trip": counted("trips:rec:*", "airport_from")}
     seen = collections.Counter()
     for record in records:
         counts, ids = stored[record.kind]

@@ -33,7 +33,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from pathlib import Path
 
 import pytest
 
-from support.waiting import free_port, wait_until
+from support.waiting import free_port, port_answers, wait_until
 
 SCRIPTS = Path(os.environ.get("TEST_RABBIT_SCRIPTS", "/usr/lib/rabbitmq/bin"))
 NET_TICKTIME = 10
@@ -123,11 +122,7 @@ class ClusterNode:
         return int((self.dir / "pid").read_text().strip())
 
     def answers(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
+        return port_answers(self.port)
 
     def wait_booted(self, timeout: float = BOOT_TIMEOUT):
         wait_until(self.answers, timeout, interval=0.2,
