@@ -1,5 +1,6 @@
 # make run    - the services and the gateway, in the foreground
 # make test   - the whole test suite, against real RabbitMQ and Redis
+#               (the cluster group beside the rest: scripts/run-tests)
 # make bench  - the load benchmark
 PYTHON ?= python3.11
 VENV := .venv
@@ -14,7 +15,7 @@ run: services $(INSTALLED)
 test: services $(INSTALLED) browser
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -r gateway_falcon airports_svc trips_svc schemas travel_common -ll
-	$(BIN)/python -m pytest
+	PYTHON=$(BIN)/python scripts/run-tests
 
 install: $(INSTALLED)
 

@@ -5,13 +5,13 @@ from schemas import AirportPageQuery, AirportSchema
 from travel_common import record_service
 from travel_common.metrics import RpcMetrics
 from travel_common.record_service import load_or_invalid
-from travel_common.record_store import RecordStore
+from travel_common.records_provider import RecordsProvider
 from travel_common.redis_keys import AIRPORTS
 from travel_common.request_log import RequestLog
 from travel_common.rpc_entrypoint import rpc
 
 
-class AirportsProvider(RecordStore):
+class AirportsProvider(RecordsProvider):
     """Each worker's ``Airports`` repository."""
 
     repository_class = Airports

@@ -17,10 +17,11 @@ import uuid
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench.report import percentile
+from travel_common.call_context import REQUEST_ID
 
 
 def worker(uri, calls, offset, start, stop, latencies, failures):
-    context = {"request_id": uuid.uuid4().hex}
+    context = {REQUEST_ID: uuid.uuid4().hex}
     with ClusterRpcProxy({"AMQP_URI": uri}, context, timeout=10) as proxy:
         start.wait()
         index = offset

@@ -22,7 +22,7 @@ from gateway_falcon.config import Config
 def create_app():
     rpc = None
     if os.environ.get("BENCH_DELIVERY"):
-        rpc = gateway_app.rpc_pool(
+        rpc = gateway_app.rpc_client(
             Config.from_env(),
             proxy_options={"delivery_mode": int(os.environ["BENCH_DELIVERY"])},
         )

@@ -5,7 +5,7 @@ For each call (``get_airport``, ``post_airport``, ``post_trip``,
 (``BENCH_PROFILE_CONNS``):
 
 - the parts, each measured: the whole request (wrk; the gateway's CPU from
-  ``/proc``), the RPC client alone (the gateway's ``RpcPool`` calling the same
+  ``/proc``), the RPC client alone (the gateway's ``RpcClient`` calling the same
   RPCs in this process, as many at once, no HTTP; CPU from
   ``time.process_time``) and bare HTTP (``GET /health``);
 - the stages, sampled: wrk again with py-spy on the gateway (1000 samples a
@@ -37,7 +37,8 @@ from pathlib import Path
 import uvloop
 
 from bench.run import CALLS, RESULTS, Bench, stop_cleanly_on_sigterm
-from gateway_falcon.rpc import RpcPool
+from gateway_falcon.rpc import RpcClient
+from travel_common.call_context import REQUEST_ID
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 CONNS = int(os.environ.get("BENCH_PROFILE_CONNS", "32"))
@@ -50,7 +51,7 @@ ANYWHERE = [
     ("RPC publish: nameko MethodProxy, kombu Producer, py-amqp frames out",
      r"GatewayRpcProxy\.call_async"),
     ("RPC replies: py-amqp frames in, kombu message, nameko reply listener",
-     r"RpcPool\._on_readable"),
+     r"RpcClient\._on_readable"),
     ("access log line", r"logging/__init__|travel_common/logs"),
     ("metrics", r"gateway_falcon/(metrics|instrumented_rpc)|prometheus_client"),
     ("validation: marshmallow schemas", r"marshmallow/"),
@@ -110,13 +111,13 @@ def py_spy(pid: int, out: Path) -> subprocess.Popen:
 
 
 def rpc_alone(bench: Bench, call: str) -> float:
-    """CPU ms per call of ``RpcPool.call`` alone, CONNS calls at once."""
+    """CPU ms per call of ``RpcClient.call`` alone, CONNS calls at once."""
     calls = bench.rpc_calls[call]
-    context = {"request_id": "profile"}
+    context = {REQUEST_ID: "profile"}
 
     async def run() -> float:
-        pool = RpcPool(bench.vhost.uri, 5)
-        await pool.start()
+        client = RpcClient(bench.vhost.uri, 5)
+        await client.start()
         done = 0
 
         async def worker(offset: int, until: float):
@@ -125,7 +126,7 @@ def rpc_alone(bench: Bench, call: str) -> float:
             while time.monotonic() < until:
                 service, method, args, kwargs = calls[index % len(calls)]
                 index += 1
-                await pool.call(service, method, context, *args, **kwargs)
+                await client.call(service, method, context, *args, **kwargs)
                 done += 1
 
         try:
@@ -136,7 +137,7 @@ def rpc_alone(bench: Bench, call: str) -> float:
             await asyncio.gather(*(worker(n * 7, until) for n in range(CONNS)))
             return (time.process_time() - cpu) * 1000 / max(done, 1)
         finally:
-            await pool.stop()
+            await client.stop()
 
     return uvloop.run(run())
 
@@ -199,7 +200,7 @@ def render(results: dict, bare: dict) -> str:
             "| part (measured) | ms CPU per request |",
             "|---|---:|",
             "| the whole request through the gateway | %.3f |" % plain["cpu_ms"],
-            "| the RPC client alone (RpcPool.call, no HTTP) | %.3f |"
+            "| the RPC client alone (RpcClient.call, no HTTP) | %.3f |"
             % plain["rpc_cpu_ms"],
             "| bare HTTP: uvicorn + Falcon, GET /health | %.3f |" % bare["cpu_ms"],
             "| the rest (resource, validation, log, metrics; minus wake-ups the "

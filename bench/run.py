@@ -30,7 +30,7 @@ stops anyway after ``BENCH_SOAK_LIMIT`` (``180s``);
 ``BENCH_OVERLOAD`` (``512``) connections for the overload run (0: none);
 ``BENCH_AIRPORTS`` / ``BENCH_TRIPS`` (``1``): service instances;
 ``BENCH_CLUSTER=1``: on a RabbitMQ cluster of three nodes of the bench's
-own (``tests/rabbit_cluster.py``; about 20 s to start) instead of the local
+own (``support/rabbit_cluster.py``; about 20 s to start) instead of the local
 broker; ``RPC_QUEUE_TYPE`` (``classic``/``quorum``) reaches the services as
 usual, so that the two queue types compare on one node and on three;
 ``BENCH_LABEL``: a name for the results file and heading;
@@ -146,9 +146,7 @@ def source_tree(spec: str, into: Path) -> Path:
 
 def start_cluster():
     """A three-node RabbitMQ cluster of the bench's own."""
-    # The test support modules import each other by name, as pytest runs them.
-    sys.path.insert(0, str(ROOT / "tests"))
-    from rabbit_cluster import RabbitCluster
+    from support.rabbit_cluster import RabbitCluster
 
     print("starting a RabbitMQ cluster of three nodes", flush=True)
     return RabbitCluster().start()

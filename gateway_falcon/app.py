@@ -13,7 +13,7 @@ from gateway_falcon.openapi import OpenApi, build_spec
 from gateway_falcon.resources.docs import Docs, DocsAsset
 from gateway_falcon.resources.health import Health, Ready
 from gateway_falcon.resources.records import Kind, RecordCreate, RecordItem, RecordList
-from gateway_falcon.rpc import RpcPool
+from gateway_falcon.rpc import RpcClient
 from schemas import (
     AirportPage,
     AirportPageQuery,
@@ -48,7 +48,7 @@ REPEATABLE = frozenset({"get", "list", "health", "create"})
 
 
 class RpcLifespan:
-    """Starts the RPC pool with the ASGI lifespan, and stops it."""
+    """Starts the RPC client with the ASGI lifespan, and stops it."""
 
     def __init__(self, rpc):
         self.rpc = rpc
@@ -60,9 +60,9 @@ class RpcLifespan:
         await self.rpc.stop()
 
 
-def rpc_pool(config: Config, proxy_options: dict | None = None) -> RpcPool:
+def rpc_client(config: Config, proxy_options: dict | None = None) -> RpcClient:
     """The gateway's RPC client, as ``config`` says."""
-    return RpcPool(
+    return RpcClient(
         config.amqp_uri,
         config.rpc_timeout,
         max_in_flight=config.rpc_max_in_flight,
@@ -78,7 +78,7 @@ def rpc_pool(config: Config, proxy_options: dict | None = None) -> RpcPool:
 def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
     config = config or Config.from_env()
     if rpc is None:
-        rpc = rpc_pool(config)
+        rpc = rpc_client(config)
     metrics = GatewayMetrics(rpc)
     rpc = InstrumentedRpc(rpc, metrics)
     app = falcon.asgi.App(
@@ -91,14 +91,19 @@ def create_app(config: Config | None = None, rpc=None) -> falcon.asgi.App:
     if config.api_keys:
         app.add_middleware(ApiKeyAuth(config.api_keys))
 
-    routes = [("/health", Health()), ("/ready", Ready(rpc))]
-    for kind in (AIRPORT, TRIP):
-        routes += [
-            ("/" + kind.name, RecordCreate(kind, rpc, config.max_body_bytes)),
-            ("/%s/{record_id}" % kind.name, RecordItem(kind, rpc)),
-            ("/" + kind.plural, RecordList(kind, rpc)),
-        ]
-    routes += [("/docs", Docs()), ("/metrics", Metrics(metrics))]
+    max_body = config.max_body_bytes
+    routes = [
+        ("/health", Health()),
+        ("/ready", Ready(rpc)),
+        ("/airport", RecordCreate(AIRPORT, rpc, max_body)),
+        ("/airport/{record_id}", RecordItem(AIRPORT, rpc)),
+        ("/airports", RecordList(AIRPORT, rpc)),
+        ("/trip", RecordCreate(TRIP, rpc, max_body)),
+        ("/trip/{record_id}", RecordItem(TRIP, rpc)),
+        ("/trips", RecordList(TRIP, rpc)),
+        ("/docs", Docs()),
+        ("/metrics", Metrics(metrics)),
+    ]
     protected = protects if config.api_keys else None
     routes.append(("/openapi.json", OpenApi(build_spec(routes, protected))))
     for path, resource in routes:

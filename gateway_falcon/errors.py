@@ -1,5 +1,6 @@
-"""Errors as ``application/problem+json`` (RFC 9457), and the one table that
-maps what a call can raise to an HTTP status."""
+"""Errors as ``application/problem+json`` (RFC 9457, the document built by
+``gateway_falcon.problem``), and the one table that maps what a call can
+raise to an HTTP status."""
 
 import http
 import json
@@ -8,6 +9,7 @@ import logging
 import falcon
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
+from gateway_falcon.problem import PROBLEM_JSON, problem_document
 from gateway_falcon.rpc import (
     BrokerUnavailable,
     OutcomeUnknown,
@@ -28,7 +30,6 @@ from travel_common.errors import (
 
 log = logging.getLogger(__name__)
 
-PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 1
 
 # exception type -> (status, detail shown to the client); None: the domain
@@ -100,24 +101,13 @@ def validation_problem(errors: dict) -> Problem:
     return Problem(422, "The request has invalid fields.", errors=errors)
 
 
-def problem_body(error: falcon.HTTPError) -> dict:
-    status = error.status_code
-    body = {
-        "type": "about:blank",
-        "title": http.HTTPStatus(status).phrase,
-        "status": status,
-        "detail": error.description or http.HTTPStatus(status).description,
-    }
-    errors = getattr(error, "errors", None)
-    if errors:
-        body["errors"] = errors
-    return body
-
-
 def serialize_problem(req, resp, error: falcon.HTTPError) -> None:
     """Falcon error serializer: every HTTP error, ours or Falcon's, as a problem."""
     resp.content_type = PROBLEM_JSON
-    resp.data = json.dumps(problem_body(error)).encode()
+    document = problem_document(
+        error.status_code, error.description, getattr(error, "errors", None)
+    )
+    resp.data = json.dumps(document).encode()
 
 
 async def handle_unexpected(req, resp, error, params):

@@ -5,6 +5,7 @@ import re
 import time
 import uuid
 
+from travel_common.call_context import DEADLINE, REQUEST_ID
 from travel_common.logs import request_id_var
 
 log = logging.getLogger("gateway_falcon.access")
@@ -14,6 +15,12 @@ _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 UNMATCHED = "<unmatched>"  # the route of a request that matched none
+
+
+def rpc_context(req) -> dict:
+    """The context data of the RPC calls made for ``req``: its request id and
+    deadline (``travel_common.call_context``)."""
+    return {REQUEST_ID: req.context.request_id, DEADLINE: req.context.get("deadline")}
 
 
 class RequestContext:

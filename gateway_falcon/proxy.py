@@ -30,36 +30,29 @@ What it changes, through nameko's own extension points:
   of stalling the event loop;
 - ``ping``: a message through the RPC exchange to its own reply queue, a
   round trip that tells the broker routes for this connection.
+
+The reaches into nameko's and py-amqp's internals go through
+``travel_common.nameko_adapter`` and ``travel_common.amqp_adapter``.
 """
 
-import socket
-import struct
 import uuid
 
-from kombu import Consumer, Producer
-from kombu.common import maybe_declare
+from kombu import Producer
 from nameko.amqp.publish import Publisher
 from nameko.constants import HEARTBEAT_CONFIG_KEY
 from nameko.exceptions import UnknownService
 from nameko.rpc import MethodProxy, RpcReply, get_rpc_exchange
-from nameko.standalone.rpc import (
-    ClusterRpcProxy,
-    PollingQueueConsumer,
-    SingleThreadedReplyListener,
-)
+from nameko.standalone.rpc import ClusterRpcProxy
 
+from travel_common import amqp_adapter, nameko_adapter
 from travel_common.amqp_nodes import NodeList, connected_node
 from travel_common.deadlines import message_ttl
-from travel_common.rpc_queues import reply_queue
 
 NON_PERSISTENT = 1
 
 # Seconds a send may wait for room in the socket's buffer (a broker that
 # stopped reading, e.g. under a memory alarm) before the call fails.
 SEND_TIMEOUT = 0.5
-
-FRAME_HEADER = struct.Struct(">BHI")  # AMQP frame: type, channel, payload size
-FRAME_OVERHEAD = FRAME_HEADER.size + 1  # and the frame-end octet
 
 
 class ReplyFuture:
@@ -92,8 +85,9 @@ class ProxyPublisher(Publisher):
         super().__init__(amqp_uri, **options)
         self.producer = producer
 
+    # nameko 2.14.1: nameko.amqp.publish.Publisher.publish, with our producer
     def publish(self, payload, **kwargs):
-        headers = kwargs.pop("extra_headers", {})
+        headers = nameko_adapter.pop_context_headers(kwargs)
         self.producer.publish(
             payload,
             headers=headers,
@@ -108,60 +102,28 @@ class GatewayMethodProxy(MethodProxy):
     publisher_cls = ProxyPublisher
 
 
-class LoopQueueConsumer(PollingQueueConsumer):
-    """The reply queue's consumer: no acks, every reply to the listener."""
-
-    nodes: NodeList  # set by the proxy before it starts
-
-    def _setup_consumer(self):
-        config = self.provider.container.config
-        self.connection = self.nodes.connection(config.get(HEARTBEAT_CONFIG_KEY))
-        # Each node once, at once: left to itself, kombu waits 2 s before
-        # retrying a refused connection.
-        self.connection.ensure_connection(
-            max_retries=len(self.nodes.urls), interval_start=0, interval_step=0,
-            interval_max=0,
-        )
-        channel = self.connection.channel()
-        self.queue = self.queue.bind(channel)
-        maybe_declare(self.queue, channel)  # and the RPC exchange it is bound to
-        self.consumer = Consumer(
-            channel, queues=[self.queue], accept=self.accept, no_ack=True,
-            callbacks=[self.on_message],
-        )
-        self.consumer.consume()
-
-    def on_message(self, body, message):
-        self.provider.handle_message(body, message)
-
-    def ack_message(self, message):
-        pass
-
-
 PING = "ping-"  # the correlation ids of pings
 
 
-class LoopReplyListener(SingleThreadedReplyListener):
+class LoopReplyListener(nameko_adapter.ExclusiveReplyListener):
+    client = "gateway"
     loop = None  # set by the proxy before it starts
     replied = False  # whether a call got its reply on this connection
 
     def __init__(self, timeout=None):
         super().__init__(timeout=timeout)
-        self.queue_consumer = LoopQueueConsumer(timeout=timeout)
+        self.queue_consumer = nameko_adapter.LoopQueueConsumer(timeout=timeout)
 
-    def setup(self):
-        self.queue = reply_queue("gateway", self.container.config)
-        self.routing_key = self.queue.routing_key
-        self.queue_consumer.register_provider(self)
-
+    # nameko 2.14.1: ReplyListener.handle_message, noting real replies
     def handle_message(self, body, message):
         if not message.properties.get("correlation_id", PING).startswith(PING):
             self.replied = True
         super().handle_message(body, message)
 
+    # nameko 2.14.1: ReplyListener.get_reply_event, an asyncio future
     def get_reply_event(self, correlation_id):
         event = ReplyFuture(self.loop.create_future(), correlation_id)
-        self._reply_events[correlation_id] = event
+        nameko_adapter.reply_events(self)[correlation_id] = event
         return event
 
 
@@ -176,8 +138,9 @@ class GatewayRpcProxy(ClusterRpcProxy):
                  delivery_mode: int = NON_PERSISTENT):
         config = {"AMQP_URI": nodes.uri, HEARTBEAT_CONFIG_KEY: heartbeat}
         super().__init__(config, reply_listener_cls=LoopReplyListener)
-        self._reply_listener.loop = loop
-        self._reply_listener.queue_consumer.nodes = nodes
+        self.listener = nameko_adapter.reply_listener(self)
+        self.listener.loop = loop
+        self.listener.queue_consumer.nodes = nodes
         self.start()
         try:
             self._set_up(delivery_mode)
@@ -186,25 +149,16 @@ class GatewayRpcProxy(ClusterRpcProxy):
             raise
 
     def _set_up(self, delivery_mode: int):
-        connection = self._reply_listener.queue_consumer.connection
+        connection = self.listener.queue_consumer.connection
         self.node = connected_node(connection)
         self.amqp = connection.connection
         self.blocked = None  # the broker's reason, while it blocks publishing
         self.amqp.on_blocked = self._on_blocked
         self.amqp.on_unblocked = self._on_unblocked
-        capabilities = dict(
-            self.amqp.client_properties["capabilities"], **{"connection.blocked": False}
-        )  # only what py-amqp's publish looks at: the broker was told at connecting
-        self.amqp.client_properties = dict(
-            self.amqp.client_properties, capabilities=capabilities
-        )
-        self.socket = self.amqp.transport.sock
-        self.socket.setsockopt(
-            socket.SOL_SOCKET, socket.SO_SNDTIMEO,
-            struct.pack("ll", int(SEND_TIMEOUT), int(SEND_TIMEOUT % 1 * 1e6)),
-        )
+        amqp_adapter.skip_blocked_check(self.amqp)
+        self.socket = amqp_adapter.send_timeout(self.amqp, SEND_TIMEOUT)
         channel = connection.default_channel
-        channel.events["basic_return"].add(self._on_return)
+        amqp_adapter.on_basic_return(channel, self._on_return)
         self._methods = {}
         self._producer = Producer(channel)
         self._publish_options = {"delivery_mode": delivery_mode,
@@ -213,17 +167,17 @@ class GatewayRpcProxy(ClusterRpcProxy):
     def drop(self):
         """Close the connection's socket, without waiting for the broker
         (kombu's close waits for its answer, forever on a silent node)."""
-        self._reply_listener.queue_consumer.connection.collect()
+        self.listener.queue_consumer.connection.collect()
 
     @property
     def replied(self) -> bool:
         """Whether a call (not a ping) got its reply on this connection."""
-        return self._reply_listener.replied
+        return self.listener.replied
 
     @property
     def pending(self) -> dict:
         """Reply events of the calls waiting for a reply, by correlation id."""
-        return self._reply_listener._reply_events
+        return nameko_adapter.reply_events(self.listener)
 
     def call_async(
         self, service: str, method: str, args: tuple, kwargs: dict, context: dict
@@ -232,24 +186,24 @@ class GatewayRpcProxy(ClusterRpcProxy):
         proxy = self._methods.get((service, method))
         if proxy is None:
             proxy = self._methods[service, method] = GatewayMethodProxy(
-                self._worker_ctx,
+                nameko_adapter.worker_context(self),
                 service,
                 method,
-                self._reply_listener,
+                self.listener,
                 **self._publish_options,
             )
-        self._worker_ctx.data = context  # with the request's ``deadline``
+        nameko_adapter.set_call_context(self, context)  # with its ``deadline``
         return proxy.call_async(*args, **kwargs)
 
     def ping(self) -> ReplyFuture:
         """Send a message to this proxy's own reply queue through the RPC
         exchange; the returned future gets it back."""
         correlation_id = PING + uuid.uuid4().hex
-        event = self._reply_listener.get_reply_event(correlation_id)
+        event = self.listener.get_reply_event(correlation_id)
         self._producer.publish(
             {"ping": True},
-            exchange=get_rpc_exchange(self._worker_ctx.container.config),
-            routing_key=self._reply_listener.routing_key,
+            exchange=get_rpc_exchange(self.listener.container.config),
+            routing_key=self.listener.routing_key,
             correlation_id=correlation_id,
             delivery_mode=NON_PERSISTENT,
             serializer="json",
@@ -259,14 +213,7 @@ class GatewayRpcProxy(ClusterRpcProxy):
     def read_frames(self, data: bytes) -> None:
         """Handle every whole AMQP frame in ``data`` and what was left over
         before; a partial frame waits for the next read."""
-        transport = self.amqp.transport
-        buffered = transport._read_buffer = transport._read_buffer + data
-        while len(buffered) >= FRAME_OVERHEAD:
-            size = FRAME_HEADER.unpack_from(buffered)[2]
-            if len(buffered) < size + FRAME_OVERHEAD:
-                break
-            self.amqp.blocking_read(None)  # one frame, from the buffer only
-            buffered = transport._read_buffer
+        amqp_adapter.read_frames(self.amqp, data)
 
     def _on_blocked(self, reason):
         self.blocked = reason or "resource alarm"

@@ -9,7 +9,7 @@ No thread waits on the broker, and the loop never does: connecting (and
 declaring the reply queue) runs in a thread, so that the loop goes on
 serving meanwhile.
 
-Every call has a deadline, its HTTP request's (``context["deadline"]``,
+Every call has a deadline, its HTTP request's (``context[DEADLINE]``,
 epoch seconds; ``timeout`` from now by default): waiting for a place, for a
 connection and for the reply all end at it, and nothing is published after
 it.
@@ -39,6 +39,7 @@ import time
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from gateway_falcon.proxy import GatewayRpcProxy
+from travel_common import nameko_adapter
 from travel_common.amqp_nodes import (
     DEFAULT_HEARTBEAT,
     DEFAULT_ORDER,
@@ -46,6 +47,7 @@ from travel_common.amqp_nodes import (
     NodeList,
 )
 from travel_common.broker import BROKER_ERRORS
+from travel_common.call_context import DEADLINE
 from travel_common.consumer_watch import ConsumerWatch
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,10 @@ class Overloaded(Exception):
 NOT_SENT = (BrokerUnavailable, TooLateToSend, UnknownService)
 
 
-class RpcPool:
+class RpcClient:
+    """Calls services over one connection at a time (a ``GatewayRpcProxy``),
+    opened when a call needs it and replaced when it breaks."""
+
     def __init__(
         self,
         amqp_uri: str,
@@ -119,6 +124,7 @@ class RpcPool:
         self._fileno = None
         self._ticking = None
         self._lost_at = None  # loop time the last connection was lost
+        self.connections_opened = 0  # connections taken into use so far
 
     async def start(self):
         self._loop = asyncio.get_running_loop()
@@ -134,9 +140,9 @@ class RpcPool:
     async def call(self, service: str, method: str, context: dict, *args, **kwargs):
         """Call ``service.method(*args, **kwargs)``; ``context`` reaches the
         service, with the call's ``deadline``."""
-        if context.get("deadline") is None:
-            context = dict(context, deadline=time.time() + self.timeout)
-        due = self._loop.time() + (context["deadline"] - time.time())
+        if context.get(DEADLINE) is None:
+            context = dict(context, **{DEADLINE: time.time() + self.timeout})
+        due = self._loop.time() + (context[DEADLINE] - time.time())
         await self._enter(due)
         sent = None  # the outcome of a call sent on a connection that broke
         try:
@@ -158,6 +164,12 @@ class RpcPool:
             self.in_flight -= 1
             self._places.release()
 
+    @property
+    def connection(self) -> GatewayRpcProxy | None:
+        """The connection calls go out on now (none before the first call,
+        nor while a lost one is being replaced)."""
+        return self._proxy
+
     async def _call_once(self, due, service, method, args, kwargs, context):
         proxy = self._proxy or await self._connect(due)
         if proxy.blocked:
@@ -175,7 +187,7 @@ class RpcPool:
         sent = self._loop.time()
         try:
             async with asyncio.timeout_at(due):
-                reply.resp_body = await event.future
+                nameko_adapter.set_reply_body(reply, await event.future)
         except TimeoutError:
             if self._loop.time() - sent >= STALLED_AFTER:
                 self._check_stalled(proxy)
@@ -244,6 +256,7 @@ class RpcPool:
         if opening.cancelled() or opening.exception() is not None:
             return
         proxy = opening.result()
+        self.connections_opened += 1
         log.info("connected to RabbitMQ at %s", proxy.node)
         self._fileno = proxy.socket.fileno()
         self._loop.add_reader(self._fileno, self._on_readable, proxy)

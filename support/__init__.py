@@ -1,6 +1,8 @@
 """Real parts to run the system on, for the tests and the benchmark alike:
-RabbitMQ virtual hosts and nodes (``rabbitmq``), Redis databases and servers
-(``redis_servers``) and Sentinel-watched groups (``sentinel``), the project's
+RabbitMQ virtual hosts and nodes (``rabbitmq``), three-node RabbitMQ clusters
+(``rabbit_cluster``) and the stack on one, under load (``cluster``), Redis
+databases and servers (``redis_servers``) and Sentinel-watched groups
+(``sentinel``), the project's
 own processes (``processes``) and whole stacks of them (``stack``), load
 (``load``), a TCP forwarder a test can cut (``tcp_proxy``), talking to a
 gateway (``http``), the one problem-document check (``problems``), reading

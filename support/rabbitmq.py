@@ -3,7 +3,6 @@ broker, or a node of its own that a test may stop."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -12,7 +11,7 @@ from pathlib import Path
 from kombu import Connection
 from kombu.exceptions import ChannelError
 
-from support.waiting import free_port, wait_until
+from support.waiting import free_port, port_answers, wait_until
 
 RABBIT_HOST = os.environ.get("TEST_RABBIT_HOST", "127.0.0.1")
 RABBIT_PORT = int(os.environ.get("TEST_RABBIT_PORT", "5672"))
@@ -94,11 +93,7 @@ class RabbitNode:
         wait_until(self.answers, 60, interval=0.2, what="the RabbitMQ node to start")
 
     def answers(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
+        return port_answers(self.port)
 
     def ctl(self, *args: str, check: bool = True) -> str:
         return rabbitmqctl("-n", self.name, *args, check=check)

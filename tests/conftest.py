@@ -8,8 +8,8 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from rabbit_cluster import rabbit_cluster  # noqa: F401 - the cluster group's fixture
 from support import RedisDatabase, RedisServer, Vhost, running_stack
+from support.rabbit_cluster import rabbit_cluster  # noqa: F401 - the cluster group's fixture
 
 SESSION_RPC_TIMEOUT = 2
 

@@ -108,6 +108,7 @@ def dropped_on_error(connection: Connection):
     try:
         yield connection
     except BaseException:
+        # kombu 5.7: Connection.collect, the socket closed without a goodbye
         connection.collect()
         raise
     connection.release()

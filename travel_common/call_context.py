@@ -4,12 +4,15 @@ id and deadline travel from an HTTP request to a service's log line.
 1. The gateway's ``RequestContext`` middleware keeps the client's
    ``X-Request-ID`` (or makes one up) in ``req.context.request_id`` and in
    the gateway's log context (``travel_common.logs.request_id_var``).
-2. A resource calls a service with the context data ``{REQUEST_ID: ...}``;
-   the gateway's proxy adds ``DEADLINE``: the epoch second after which the
-   gateway no longer waits for the reply (now + ``RPC_TIMEOUT``).  nameko
-   sends context data in the request message's headers.
-3. In the service, the ``rpc`` entrypoint (``travel_common.rpc_entrypoint``) reads
-   ``DEADLINE`` before running the call: a call whose caller stopped waiting
+2. The same middleware sets ``req.context.deadline``: the epoch second after
+   which the gateway no longer waits for the request's replies (arrival +
+   ``RPC_TIMEOUT``).  A resource calls a service with ``rpc_context(req)``
+   (``gateway_falcon.middleware``): ``{REQUEST_ID: ..., DEADLINE: ...}``;
+   the gateway's RPC client sets a ``DEADLINE`` of its own to a call
+   without one.  nameko sends context data in the request message's headers
+   (``DEADLINE`` as ``travel_common.deadlines.HEADER``).
+3. In the service, the ``rpc`` entrypoint (``travel_common.rpc_entrypoint``)
+   reads ``DEADLINE`` before running the call: a call whose caller stopped waiting
    is answered ``DeadlineExceeded`` without being run.  The ``RequestLog``
    dependency puts ``REQUEST_ID`` into the worker's log context, so every log
    line of the call carries it, and logs the call when it ends.

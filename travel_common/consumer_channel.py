@@ -19,30 +19,22 @@ parked on it.  Here they go out on the channel that the process's consumer
 
 py-amqp's ``basic_publish`` first reads the socket (for a connection.blocked
 notice).  On this connection the consumer's greenthread is the socket's only
-reader (two readers of one socket is an error under eventlet): the method is
-sent here as ``basic_publish`` sends it, without that read.  py-amqp lets one
-writer at a time write a connection's frames (its frame writer's lock).
+reader (two readers of one socket is an error under eventlet): the consumer
+turns that read off for its connections (``travel_common.amqp_adapter.
+skip_blocked_check``).  py-amqp lets one writer at a time write a
+connection's frames (its frame writer's lock).
 """
 
-from amqp import spec
 from amqp.basic_message import Message
-from amqp.exceptions import RecoverableConnectionError
 
 NON_PERSISTENT = 1  # as the gateway's requests: the queues keep no message
-PUBLISH_ARGSIG = "Bssbb"  # amqp.channel.Channel._basic_publish's
 
 
 def publish(channel, body, exchange: str, routing_key: str, mandatory: bool = False,
             **properties) -> None:
     """``body`` (serialized) to ``exchange`` with ``properties``, on ``channel``
-    (a py-amqp channel), without a confirm.  A channel whose connection is
-    gone raises ``RecoverableConnectionError``, a broken socket ``OSError``
-    (``travel_common.broker.BROKER_ERRORS``)."""
-    # amqp 5.4.2: Channel._basic_publish, without its drain_events
-    if not channel.connection:
-        raise RecoverableConnectionError("basic_publish: connection closed")
-    channel.send_method(
-        spec.Basic.Publish, PUBLISH_ARGSIG,
-        (0, exchange, routing_key, mandatory, False),
-        Message(body, delivery_mode=NON_PERSISTENT, **properties),
-    )
+    (a py-amqp channel of the consumer's), without a confirm.  A channel
+    whose connection is gone raises ``RecoverableConnectionError``, a broken
+    socket ``OSError`` (``travel_common.broker.BROKER_ERRORS``)."""
+    channel.basic_publish(Message(body, delivery_mode=NON_PERSISTENT, **properties),
+                          exchange, routing_key, mandatory)

@@ -10,10 +10,11 @@ plus the quorum queues' tick (5 s by default on RabbitMQ 3.10: seen here,
 up to 6 s for a TTL of 1 s), and a TTL that short would delete and create
 the replicated queue again whenever its consumers reconnect.  The watch
 asks instead, every ``PERIOD``, for the consumers of each queue its owner
-calls (a passive ``queue.declare``), on a connection of its own.  A service
-is idle once every answer for ``CONFIRMED_AFTER`` seconds said 0: RabbitMQ
-3.10 also answers 0 for a quorum queue whose leader did not reply within
-250 ms (being elected, or busy).  Answers count for ``FRESH`` seconds: when
+calls (a passive ``queue.declare``, each answer awaited at most
+``ANSWER_TIMEOUT``: ``travel_common.amqp_adapter``), on a connection of its
+own.  A service is idle once every answer for ``CONFIRMED_AFTER`` seconds
+said 0: RabbitMQ 3.10 also answers 0 for a quorum queue whose leader did not
+reply within 250 ms (being elected, or busy).  Answers count for ``FRESH`` seconds: when
 the watch can't ask (a node lost, a slow broker), calls are sent as usual.
 
 It runs in a thread: a real one in the gateway, a green one in a nameko
@@ -24,9 +25,7 @@ import logging
 import threading
 import time
 
-from amqp import spec
-from amqp.exceptions import NotFound
-
+from travel_common.amqp_adapter import queue_consumers
 from travel_common.amqp_nodes import NodeList, connected_node, dropped_on_error
 from travel_common.broker import BROKER_ERRORS
 
@@ -38,7 +37,6 @@ FRESH = 1.0  # seconds an answer counts
 # Seconds from the last instance going to the watch calling its service idle.
 LAG = CONFIRMED_AFTER + 2 * PERIOD
 ANSWER_TIMEOUT = 1.0  # seconds the broker has to answer one question
-QUEUE_DECLARE_ARGSIG = "BsbbbbbF"  # amqp.channel.Channel.queue_declare's
 
 
 class ConsumerWatch:
@@ -89,7 +87,8 @@ class ConsumerWatch:
                     channel = connection.channel()
                     while not self._stopping.wait(PERIOD):
                         for service in list(self._watched):
-                            self._record(service, self._consumers(channel, service))
+                            self._record(service, queue_consumers(
+                                channel, self.queue_name(service), ANSWER_TIMEOUT))
             except BROKER_ERRORS as error:
                 log.debug("consumer watch: %s", error)
                 if node is not None:
@@ -103,21 +102,3 @@ class ConsumerWatch:
         else:
             self._zero_since.setdefault(service, now)
         self._answered[service] = now
-
-    def _consumers(self, channel, service: str) -> int:
-        """The consumers of the service's queue (0 when there is no queue).
-
-        A passive ``queue.declare`` whose answer is awaited at most
-        ``ANSWER_TIMEOUT`` (py-amqp's ``queue_declare`` has no timeout;
-        this mirrors it, amqp 5.3)."""
-        channel.send_method(
-            spec.Queue.Declare, QUEUE_DECLARE_ARGSIG,
-            (0, self.queue_name(service), True, False, False, False, False, {}),
-        )
-        try:
-            _, _, consumers = channel.wait(
-                spec.Queue.DeclareOk, returns_tuple=True, timeout=ANSWER_TIMEOUT
-            )
-        except NotFound:  # the broker closed the channel, py-amqp opened it again
-            return 0
-        return consumers

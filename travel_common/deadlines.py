@@ -1,7 +1,7 @@
 """A call's deadline: when its caller stops waiting, in epoch seconds.
 
 The gateway sets it when the HTTP request arrives (arrival + ``RPC_TIMEOUT``)
-and sends it with every call as nameko context data (``deadline``); a
+and sends it with every call as nameko context data (``DEADLINE``); a
 service passes it on with the calls it makes in turn, since nameko copies a
 worker's context data into its own calls.  Nothing is published after it,
 a request's message TTL is the time left to it, and no instance starts a
@@ -11,7 +11,11 @@ call after it.  (The machines' clocks must agree to within a small part of
 
 import time
 
-HEADER = "nameko.deadline"  # the context data key, as nameko's headers carry it
+from travel_common.call_context import DEADLINE
+
+# The context data key, as nameko's headers carry it (nameko 2.14.1:
+# nameko.messaging.HeaderEncoder, its header_prefix "nameko").
+HEADER = "nameko." + DEADLINE
 
 
 def time_left(deadline: float) -> float:

@@ -19,29 +19,28 @@ with warnings.catch_warnings():  # eventlet's deprecation notice, at import
     warnings.simplefilter("ignore")
     from amqp.exceptions import AMQPError
     from nameko.exceptions import RpcTimeout, UnknownService
-    from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
+    from nameko.standalone.rpc import ClusterRpcProxy
 
+    from travel_common.nameko_adapter import ExclusiveReplyListener
+
+from travel_common.call_context import DEADLINE, REQUEST_ID
 from travel_common.logs import mask_secrets
-from travel_common.rpc_queues import reply_queue
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 
-class ProbeReplyListener(SingleThreadedReplyListener):
+class ProbeReplyListener(ExclusiveReplyListener):
     """A reply queue that goes with the probe's connection, not 5 minutes later."""
 
-    def setup(self):
-        self.queue = reply_queue("probe", self.container.config)
-        self.routing_key = self.queue.routing_key
-        self.queue_consumer.register_provider(self)
+    client = "probe"
 
 
-class Deadline(BaseException):
+class OutOfTime(BaseException):
     """The whole probe ran out of time (broker connection included)."""
 
 
 def _on_alarm(signum, frame):
-    raise Deadline()
+    raise OutOfTime()
 
 
 def probe(service: str, amqp_uri: str, timeout: float) -> str | None:
@@ -51,7 +50,7 @@ def probe(service: str, amqp_uri: str, timeout: float) -> str | None:
     config = {"AMQP_URI": amqp_uri}
     # The request id marks the services' log lines of the call; an instance
     # that gets to it only after the probe gave up doesn't run it.
-    context = {"request_id": "probe", "deadline": time.time() + timeout}
+    context = {REQUEST_ID: "probe", DEADLINE: time.time() + timeout}
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout + 1)
     try:
@@ -61,7 +60,7 @@ def probe(service: str, amqp_uri: str, timeout: float) -> str | None:
             getattr(rpc, service).health()
     except UnknownService:
         return "%s is not running (no instance consumes its queue)" % service
-    except (RpcTimeout, Deadline):
+    except (RpcTimeout, OutOfTime):
         return "%s did not answer within %ss (%s)" % (service, timeout, broker)
     except (OSError, AMQPError) as error:
         return "cannot reach %s: %s" % (broker, mask_secrets(str(error)))

@@ -33,6 +33,7 @@ from nameko.exceptions import UnknownService
 from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener
 
+from travel_common.amqp_adapter import on_basic_return, skip_blocked_check
 from travel_common.amqp_nodes import (
     DEFAULT_HEARTBEAT,
     RECONNECT_DELAY,
@@ -42,6 +43,7 @@ from travel_common.amqp_nodes import (
     nodes_for,
 )
 from travel_common.broker import BROKER_ERRORS, ReplyLost
+from travel_common.nameko_adapter import consumers, providers
 from travel_common.rpc_queues import reply_queue
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ class PromptQueueConsumer(QueueConsumer):
 
     @property
     def connection(self):
-        # nameko.messaging.QueueConsumer.connection (2.14.1), on the node list
+        # nameko 2.14.1: nameko.messaging.QueueConsumer.connection, on the node list
         config = self.container.config
         return self.nodes.connection(
             config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
@@ -86,6 +88,8 @@ class PromptQueueConsumer(QueueConsumer):
             login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
         )
 
+    # kombu 5.7: kombu.mixins.ConsumerMixin.establish_connection, demoting a
+    # lost node and reconnecting every RECONNECT_INTERVAL
     @contextmanager
     def establish_connection(self):
         if self._node is not None:  # connected before: that connection broke
@@ -104,23 +108,28 @@ class PromptQueueConsumer(QueueConsumer):
             self._node = connected_node(connection)
             yield connection
 
+    # nameko 2.14.1: QueueConsumer.get_consumers, after renewing reply queues
     def get_consumers(self, consumer_cls, channel):
         # Called on every (re)connection: an exclusive reply queue went with
         # the last connection, a new one is declared with this one.
-        listeners = [provider for provider in self._providers
+        listeners = [provider for provider in providers(self)
                      if isinstance(provider, PromptReplyListener)]
         for listener in listeners:
             listener.renew_queue()
-            channel.events["basic_return"].add(listener.returned)
-        consumers = super().get_consumers(consumer_cls, channel)
-        for listener in listeners:
-            self._consumers[listener].no_ack = True
+            on_basic_return(channel, listener.returned)
+        made = super().get_consumers(consumer_cls, channel)
+        for listener in listeners:  # replies are not acked
+            consumers(self)[listener].no_ack = True
+        # What the service sends goes out on this channel, without py-amqp's
+        # read of the socket before each publish: the consumer's thread is
+        # the socket's only reader (travel_common.consumer_channel).
+        skip_blocked_check(channel.connection)
         self.channel = channel
-        return consumers
+        return made
 
+    # nameko 2.14.1: QueueConsumer.handle_message spawns a thread for each
+    # message; a reply only wakes the call that waits for it
     def handle_message(self, provider, body, message):
-        # nameko 2.14.1: QueueConsumer.handle_message spawns a thread for
-        # each message; a reply only wakes the call that waits for it.
         if isinstance(provider, PromptReplyListener):
             provider.handle_message(body, message)
         else:

@@ -26,6 +26,7 @@ from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from travel_common import consumer_channel
 from travel_common.broker import BROKER_ERRORS
+from travel_common.call_context import DEADLINE
 from travel_common.errors import DeadlineExceeded, TravelError
 from travel_common.queue_consumer import PromptQueueConsumer
 from travel_common.rpc_queues import request_queue
@@ -92,7 +93,7 @@ class DeadlineRpc(Rpc):
     rpc_consumer = RequestConsumer()
 
     def handle_message(self, body, message):
-        deadline = self.unpack_message_headers(message).get("deadline")
+        deadline = self.unpack_message_headers(message).get(DEADLINE)
         if deadline is not None and time.time() > float(deadline):
             log.warning(
                 "not running %s.%s: its caller stopped waiting %.1fs ago",

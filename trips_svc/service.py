@@ -29,7 +29,7 @@ from travel_common.errors import (
 )
 from travel_common.metrics import RpcMetrics
 from travel_common.record_service import load_or_invalid
-from travel_common.record_store import RecordStore
+from travel_common.records_provider import RecordsProvider
 from travel_common.redis_keys import TRIPS
 from travel_common.request_log import RequestLog
 from travel_common.rpc_entrypoint import rpc
@@ -50,7 +50,7 @@ class CallerDeadline(ContextDataProvider):
     context_key = DEADLINE
 
 
-class TripsProvider(RecordStore):
+class TripsProvider(RecordsProvider):
     """Each worker's ``Trips`` repository, with the timings of the owed steps
     from the config (``OWED_STEP_RETRY``, ``CREATE_TIME_LIMIT``: see
     ``trips_svc.owed``)."""

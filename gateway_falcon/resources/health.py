@@ -5,8 +5,9 @@ import asyncio
 import falcon
 
 from gateway_falcon.errors import ERROR_STATUS, RETRY_AFTER_SECONDS, problem_for
+from gateway_falcon.middleware import rpc_context
 from gateway_falcon.openapi import get_operation
-from gateway_falcon.rpc import BrokerUnavailable, RpcPool
+from gateway_falcon.rpc import BrokerUnavailable, RpcClient
 from travel_common.errors import StoreUnavailable
 
 SERVICES = ("airports_service", "trips_service")
@@ -27,7 +28,7 @@ class Ready:
     """RabbitMQ routing a message back to the gateway, and each service
     answering with Redis reachable."""
 
-    def __init__(self, rpc: RpcPool):
+    def __init__(self, rpc: RpcClient):
         self.rpc = rpc
 
     def openapi(self) -> dict:
@@ -40,10 +41,7 @@ class Ready:
         }}
 
     async def on_get(self, req, resp):
-        context = {
-            "request_id": req.context.request_id,
-            "deadline": req.context.get("deadline"),
-        }
+        context = rpc_context(req)
         broker, *services = await asyncio.gather(
             self._broker(),
             *(self._service(name, context) for name in SERVICES),

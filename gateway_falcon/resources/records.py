@@ -12,7 +12,8 @@ from marshmallow import Schema, ValidationError
 from gateway_falcon import record_operations
 from gateway_falcon.body import read_json_object
 from gateway_falcon.errors import ERROR_STATUS, Problem, problem_for, validation_problem
-from gateway_falcon.rpc import RpcPool
+from gateway_falcon.middleware import rpc_context
+from gateway_falcon.rpc import RpcClient
 from travel_common import idempotency
 from travel_common.ids import is_id
 
@@ -36,15 +37,11 @@ def load(schema: Schema, data: dict) -> dict:
         raise validation_problem(error.messages) from None
 
 
-async def call(rpc: RpcPool, req, service: str, method: str, *args, **kwargs):
+async def call(rpc: RpcClient, req, service: str, method: str, *args, **kwargs):
     """An RPC on behalf of ``req``, within its deadline; what it raises
     becomes an HTTP problem."""
-    context = {
-        "request_id": req.context.request_id,
-        "deadline": req.context.get("deadline"),
-    }
     try:
-        return await rpc.call(service, method, context, *args, **kwargs)
+        return await rpc.call(service, method, rpc_context(req), *args, **kwargs)
     except tuple(ERROR_STATUS) as error:
         raise problem_for(error) from None
 
@@ -52,7 +49,7 @@ async def call(rpc: RpcPool, req, service: str, method: str, *args, **kwargs):
 class RecordCreate:
     """``POST /<kind>``."""
 
-    def __init__(self, kind: Kind, rpc: RpcPool, max_body_bytes: int):
+    def __init__(self, kind: Kind, rpc: RpcClient, max_body_bytes: int):
         self.kind = kind
         self.rpc = rpc
         self.max_body_bytes = max_body_bytes
@@ -91,7 +88,7 @@ class RecordCreate:
 class RecordItem:
     """``GET`` and ``DELETE /<kind>/<id>``; an id of the wrong shape is a 404."""
 
-    def __init__(self, kind: Kind, rpc: RpcPool):
+    def __init__(self, kind: Kind, rpc: RpcClient):
         self.kind = kind
         self.rpc = rpc
 
@@ -116,7 +113,7 @@ class RecordItem:
 class RecordList:
     """``GET /<kinds>?limit=N&cursor=C``."""
 
-    def __init__(self, kind: Kind, rpc: RpcPool):
+    def __init__(self, kind: Kind, rpc: RpcClient):
         self.kind = kind
         self.rpc = rpc
 

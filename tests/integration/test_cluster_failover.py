@@ -4,7 +4,7 @@
 Each case runs its own stack on a three-node cluster: the gateway, one
 instance of each service and the quorum request queues' leaders each on a
 chosen node, and a load of creates at about 50 requests a second
-(``cluster_support.CreateLoad``).  ``stop_app`` and ``kill -9`` use the
+(``support.cluster.CreateLoad``).  ``stop_app`` and ``kill -9`` use the
 session's cluster; each SIGSTOP case starts a cluster of its own (about
 20 s), since RabbitMQ 3.10's autoheal, having healed a suspended node, can
 stay stuck "healing" and then ignore the next partition: the cases stay
@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from cluster_support import (
+from support import wait_until
+from support.cluster import (
     NORMAL,
     CreateLoad,
     Placement,
@@ -41,8 +42,7 @@ from cluster_support import (
     cluster_stack,
     service_calls,
 )
-from rabbit_cluster import RabbitCluster
-from support import wait_until
+from support.rabbit_cluster import RabbitCluster
 
 pytestmark = pytest.mark.cluster
 

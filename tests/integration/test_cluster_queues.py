@@ -10,8 +10,8 @@ import requests
 
 from travel_common.consumer_watch import LAG
 
-from cluster_support import cluster_stack
 from support import wait_until
+from support.cluster import cluster_stack
 
 pytestmark = pytest.mark.cluster
 

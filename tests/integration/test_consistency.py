@@ -124,7 +124,7 @@ def listed(stack, airport_id) -> set:
         params = {"airport": airport_id, "limit": 100}
         if cursor:
             params["cursor"] = cursor
-        page = wait_until(lambda: page_of(params), 5, interval=0.1,
+        page = wait_until(functools.partial(page_of, params), 5, interval=0.1,
                           what="GET /trips answered 200")
         ids |= {item["id"] for item in page["items"]}
         cursor = page["next"]

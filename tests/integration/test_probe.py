@@ -1,11 +1,10 @@
 """``python -m travel_common.probe`` as a real process against a real RabbitMQ.
 
-The services it probes are started here with ``nameko run``, in a RabbitMQ
-vhost of their own that is deleted afterwards.
+The services it probes are started here with ``nameko run``, in the
+session's RabbitMQ vhost (the ``vhost`` fixture).
 """
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +16,8 @@ import pytest
 
 from travel_common.runstack import QUIET_EVENTLET
 
-BROKER = "guest:guest@127.0.0.1:5672"
+from support import RABBIT_HOST, RABBIT_PORT, Vhost
+
 NAMEKO = os.path.join(os.path.dirname(sys.executable), "nameko")
 
 SERVICES_MODULE = """
@@ -53,16 +53,6 @@ class Failing:
 SERVICE_NAMES = ("probe_answering", "probe_slow", "probe_failing")
 
 
-def rabbitmqctl(*args: str) -> str:
-    if shutil.which("rabbitmqctl") is None:
-        pytest.fail("rabbitmqctl not found: these tests need a local RabbitMQ")
-    done = subprocess.run(
-        ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, "rabbitmqctl %s: %s" % (args, done.stderr)
-    return done.stdout
-
-
 def run_probe(service: str, amqp_uri: str | None, *args: str):
     # The environment is left as it is, warnings included: the probe's output
     # must be its one line all the same.
@@ -81,34 +71,16 @@ def run_probe(service: str, amqp_uri: str | None, *args: str):
     return done, time.monotonic() - started
 
 
-@pytest.fixture(scope="module")
-def vhost():
-    name = "probe_test_" + uuid.uuid4().hex[:12]
-    rabbitmqctl("add_vhost", name)
-    try:
-        rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-        yield name
-    finally:
-        rabbitmqctl("delete_vhost", name)
+def consumed_queues(vhost: Vhost) -> set:
+    return {name for name, (_, consumers) in vhost.queues().items() if consumers}
 
 
 @pytest.fixture(scope="module")
-def amqp_uri(vhost) -> str:
-    return "amqp://%s/%s" % (BROKER, vhost)
-
-
-def consumed_queues(vhost: str) -> set:
-    lines = rabbitmqctl("list_queues", "-p", vhost, "name", "consumers").splitlines()
-    rows = (line.split("\t") for line in lines[1:])
-    return {row[0] for row in rows if len(row) == 2 and row[1] != "0"}
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory, vhost, amqp_uri):
+def services(tmp_path_factory, vhost):
     """``nameko run`` of three services: answering, slow and failing."""
     workdir = tmp_path_factory.mktemp("probe_services")
     (workdir / "probe_services.py").write_text(SERVICES_MODULE)
-    (workdir / "config.yml").write_text("AMQP_URI: %s\n" % amqp_uri)
+    (workdir / "config.yml").write_text("AMQP_URI: %s\n" % vhost.uri)
     log = workdir / "nameko.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
@@ -136,8 +108,8 @@ def services(tmp_path_factory, vhost, amqp_uri):
             process.wait()
 
 
-def test_answering_service_exits_0(services, amqp_uri):
-    done, elapsed = run_probe("probe_answering", amqp_uri)
+def test_answering_service_exits_0(services, vhost):
+    done, elapsed = run_probe("probe_answering", vhost.uri)
 
     assert (done.returncode, done.stdout, done.stderr) == (
         0,
@@ -147,10 +119,10 @@ def test_answering_service_exits_0(services, amqp_uri):
     assert elapsed < 5
 
 
-def test_service_not_running_exits_1_at_once(amqp_uri):
+def test_service_not_running_exits_1_at_once(vhost):
     service = "nosuch_service_" + uuid.uuid4().hex[:8]
 
-    done, elapsed = run_probe(service, amqp_uri)
+    done, elapsed = run_probe(service, vhost.uri)
 
     assert (done.returncode, done.stdout, done.stderr) == (
         1,
@@ -171,19 +143,20 @@ def test_default_broker_is_local_rabbitmq():
     )
 
 
-def test_service_answering_too_late_exits_1_after_timeout(services, vhost, amqp_uri):
-    done, elapsed = run_probe("probe_slow", amqp_uri, "--timeout", "1")
+def test_service_answering_too_late_exits_1_after_timeout(services, vhost):
+    done, elapsed = run_probe("probe_slow", vhost.uri, "--timeout", "1")
 
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == (
         "unhealthy: probe_slow did not answer within 1.0s "
-        "(RabbitMQ at amqp://guest:****@127.0.0.1:5672/%s)\n" % vhost
+        "(RabbitMQ at amqp://guest:****@%s:%d/%s)\n"
+        % (RABBIT_HOST, RABBIT_PORT, vhost.name)
     )
     assert 1 <= elapsed < 5
 
 
-def test_service_failing_its_health_check_exits_1(services, amqp_uri):
-    done, _ = run_probe("probe_failing", amqp_uri)
+def test_service_failing_its_health_check_exits_1(services, vhost):
+    done, _ = run_probe("probe_failing", vhost.uri)
 
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr.startswith("unhealthy: probe_failing is unhealthy: ")

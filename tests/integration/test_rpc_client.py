@@ -9,21 +9,22 @@ import pytest
 from nameko.exceptions import UnknownService
 
 from gateway_falcon import rpc as gateway_rpc
+from travel_common.call_context import REQUEST_ID
 from travel_common.errors import NotFound
 
-CONTEXT = {"request_id": "test-rpc-client"}
+CONTEXT = {REQUEST_ID: "test-rpc-client"}
 
 
 def run(vhost, scenario, **options):
-    """Run ``scenario(pool)`` on a new event loop with a started pool."""
+    """Run ``scenario(client)`` on a new event loop with a started client."""
 
     async def main():
-        pool = gateway_rpc.RpcPool(vhost.uri, timeout=5, **options)
-        await pool.start()
+        client = gateway_rpc.RpcClient(vhost.uri, timeout=5, **options)
+        await client.start()
         try:
-            return await scenario(pool)
+            return await scenario(client)
         finally:
-            await pool.stop()
+            await client.stop()
 
     return asyncio.run(main())
 
@@ -32,12 +33,12 @@ def test_replies_read_a_few_bytes_at_a_time(stack, vhost, monkeypatch):
     """Frames split over many reads (here 7 bytes each) are put together."""
     names = ["Piecewise %d %s" % (n, "x" * 60) for n in range(30)]
 
-    async def scenario(pool):
-        created = [await pool.call("airports_service", "create", CONTEXT, name)
+    async def scenario(client):
+        created = [await client.call("airports_service", "create", CONTEXT, name)
                    for name in names[:3]]
         monkeypatch.setattr(gateway_rpc, "READ_SIZE", 7)
-        got = await pool.call("airports_service", "get", CONTEXT, created[0]["id"])
-        page = await pool.call("airports_service", "list", CONTEXT, limit=100)
+        got = await client.call("airports_service", "get", CONTEXT, created[0]["id"])
+        page = await client.call("airports_service", "list", CONTEXT, limit=100)
         return created, got, page
 
     created, got, page = run(vhost, scenario)
@@ -49,12 +50,12 @@ def test_replies_read_a_few_bytes_at_a_time(stack, vhost, monkeypatch):
 def test_many_calls_at_once_share_one_connection_and_excess_is_refused(stack, vhost):
     """16 in flight and 128 waiting are served; the 56 beyond are refused at once."""
 
-    async def scenario(pool):
-        airport = await pool.call("airports_service", "create", CONTEXT, "Shared")
-        calls = [pool.call("airports_service", "get", CONTEXT, airport["id"])
+    async def scenario(client):
+        airport = await client.call("airports_service", "create", CONTEXT, "Shared")
+        calls = [client.call("airports_service", "get", CONTEXT, airport["id"])
                  for _ in range(200)]
         results = await asyncio.gather(*calls, return_exceptions=True)
-        return airport, results, pool.in_flight
+        return airport, results, client.in_flight
 
     airport, results, in_flight = run(vhost, scenario, max_in_flight=16,
                                       queue_limit=128)
@@ -64,39 +65,39 @@ def test_many_calls_at_once_share_one_connection_and_excess_is_refused(stack, vh
 
 
 def test_service_errors_come_back_as_their_types(stack, vhost):
-    async def scenario(pool):
+    async def scenario(client):
         with pytest.raises(NotFound):
-            await pool.call("airports_service", "get", CONTEXT, "0" * 32)
+            await client.call("airports_service", "get", CONTEXT, "0" * 32)
 
     run(vhost, scenario)
 
 
 def test_unknown_service_fails_when_the_broker_returns_the_request(stack, vhost):
-    async def scenario(pool):
-        await pool.call("airports_service", "list", CONTEXT)  # connected
+    async def scenario(client):
+        await client.call("airports_service", "list", CONTEXT)  # connected
         started = time.monotonic()
         with pytest.raises(UnknownService):
-            await pool.call("nobody_service", "get", CONTEXT, "x")
+            await client.call("nobody_service", "get", CONTEXT, "x")
         return time.monotonic() - started
 
     assert run(vhost, scenario) < 0.5
 
 
 def break_under_calls():
-    """20 gets in flight when the pool's connection breaks; their outcomes,
-    a get afterwards, and whether the pool connected again."""
+    """20 gets in flight when the client's connection breaks; their outcomes,
+    a get afterwards, and whether the client connected again."""
 
-    async def scenario(pool):
-        airport = await pool.call("airports_service", "create", CONTEXT, "Broken")
-        first = pool._proxy
+    async def scenario(client):
+        airport = await client.call("airports_service", "create", CONTEXT, "Broken")
+        first = client.connection
         calls = [asyncio.ensure_future(
-            pool.call("airports_service", "get", CONTEXT, airport["id"]))
+            client.call("airports_service", "get", CONTEXT, airport["id"]))
             for _ in range(20)]
         await asyncio.sleep(0)
         first.socket.shutdown(socket.SHUT_RDWR)
         outcomes = await asyncio.gather(*calls, return_exceptions=True)
-        again = await pool.call("airports_service", "get", CONTEXT, airport["id"])
-        return airport, outcomes, again, pool._proxy is not first
+        again = await client.call("airports_service", "get", CONTEXT, airport["id"])
+        return airport, outcomes, again, client.connection is not first
 
     return scenario
 
@@ -127,10 +128,10 @@ def test_unreachable_broker_is_broker_unavailable_at_once():
     class Nowhere:
         uri = "amqp://guest:guest@127.0.0.1:%d/" % port
 
-    async def scenario(pool):
+    async def scenario(client):
         started = time.monotonic()
         with pytest.raises(gateway_rpc.BrokerUnavailable):
-            await pool.call("airports_service", "get", CONTEXT, "0" * 32)
+            await client.call("airports_service", "get", CONTEXT, "0" * 32)
         return time.monotonic() - started
 
     assert run(Nowhere, scenario) < 1
@@ -139,22 +140,20 @@ def test_unreachable_broker_is_broker_unavailable_at_once():
 def test_request_gone_while_connecting_leaves_the_connection_in_use(stack, vhost):
     """One connection is opened for all the calls that wait for it, and used
     even though the call that asked for it first is gone."""
-    async def scenario(pool):
-        opened = []
-        open_one = pool._open
-        pool._open = lambda: opened.append(open_one()) or opened[-1]
-        first = asyncio.ensure_future(pool.call("airports_service", "list", CONTEXT))
+    async def scenario(client):
+        first = asyncio.ensure_future(client.call("airports_service", "list", CONTEXT))
         for _ in range(3):
             await asyncio.sleep(0)  # now waiting for the connection to open
-        others = [asyncio.ensure_future(pool.call("airports_service", "list", CONTEXT))
-                  for _ in range(4)]
+        others = [
+            asyncio.ensure_future(client.call("airports_service", "list", CONTEXT))
+            for _ in range(4)]
         await asyncio.sleep(0)
         first.cancel()
         pages = await asyncio.gather(*others)
-        page = await pool.call("airports_service", "list", CONTEXT)
-        return first.cancelled(), opened, pool._proxy, pages + [page]
+        page = await client.call("airports_service", "list", CONTEXT)
+        return first.cancelled(), client.connections_opened, pages + [page]
 
-    cancelled, opened, used, pages = run(vhost, scenario)
+    cancelled, opened, pages = run(vhost, scenario)
     assert cancelled
-    assert opened == [used]  # one connection, the one every call went on
+    assert opened == 1  # one connection, the one every call went on
     assert all("items" in page for page in pages)

@@ -12,8 +12,8 @@ import sys
 import pytest
 import requests
 
-from rabbit_cluster import RabbitCluster
 from support import QUIET, ROOT, RedisDatabase, Stack, free_port, wait_until
+from support.rabbit_cluster import RabbitCluster
 
 pytestmark = pytest.mark.cluster
 

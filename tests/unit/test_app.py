@@ -2,60 +2,31 @@
 and what never does."""
 import time
 
-import falcon.testing
 import pytest
 from nameko.exceptions import RpcTimeout
 
-from gateway_falcon.app import create_app
 from gateway_falcon.config import Config
 from travel_common.errors import NotFound
+
+from support import assert_problem
 
 ID = "c" * 32
 
 
-class RecordingRpc:
-    """Answers calls from a script and records them."""
-
-    def __init__(self):
-        self.calls = []
-        self.answers = {}
-
-    async def start(self):
-        pass
-
-    async def stop(self):
-        pass
-
-    async def ping_broker(self):
-        pass
-
-    async def call(self, service, method, context, *args, **kwargs):
-        self.calls.append((service, method, args, kwargs, context))
-        answer = self.answers.get((service, method))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
 @pytest.fixture
-def rpc():
-    return RecordingRpc()
+def client(app_client):
+    return app_client()
 
 
-@pytest.fixture
-def client(rpc):
-    return falcon.testing.TestClient(create_app(Config(), rpc=rpc))
-
-
-def test_create_passes_loaded_fields_and_a_fresh_key(client, rpc):
-    rpc.answers["airports_service", "create"] = {"id": ID, "airport": "Lisbon"}
+def test_create_passes_loaded_fields_and_a_fresh_key(client, fake_rpc):
+    fake_rpc.answers["airports_service", "create"] = {"id": ID, "airport": "Lisbon"}
     before = time.time()
     result = client.simulate_post("/airport", body=b'{"airport": " Lisbon "}',
                                   headers={"X-Request-ID": "r-1"})
     after = time.time()
     assert result.status_code == 201
     assert result.headers["Location"] == "/airport/" + ID
-    (service, method, args, kwargs, context), = rpc.calls
+    (service, method, args, kwargs, context), = fake_rpc.calls
     assert (service, method, args) == ("airports_service", "create", ())
     assert kwargs["airport"] == "Lisbon"
     assert kwargs["idempotency_key"].startswith("auto:")
@@ -65,15 +36,15 @@ def test_create_passes_loaded_fields_and_a_fresh_key(client, rpc):
     timeout = Config().rpc_timeout
     assert before + timeout <= context["deadline"] <= after + timeout
     client.simulate_post("/airport", body=b'{"airport": "Lisbon"}')
-    assert rpc.calls[1][3]["idempotency_key"] != kwargs["idempotency_key"]
+    assert fake_rpc.calls[1][3]["idempotency_key"] != kwargs["idempotency_key"]
 
 
-def test_client_idempotency_key_is_scoped_and_stable(client, rpc):
-    rpc.answers["airports_service", "create"] = {"id": ID, "airport": "x"}
+def test_client_idempotency_key_is_scoped_and_stable(client, fake_rpc):
+    fake_rpc.answers["airports_service", "create"] = {"id": ID, "airport": "x"}
     for _ in range(2):
         client.simulate_post("/airport", json={"airport": "x"},
                              headers={"Idempotency-Key": "order-7"})
-    keys = {call[3]["idempotency_key"] for call in rpc.calls}
+    keys = {call[3]["idempotency_key"] for call in fake_rpc.calls}
     assert len(keys) == 1 and keys.pop().startswith("client:")
     result = client.simulate_post("/airport", json={"airport": "x"},
                                   headers={"Idempotency-Key": "has space"})
@@ -82,40 +53,36 @@ def test_client_idempotency_key_is_scoped_and_stable(client, rpc):
 
 @pytest.mark.parametrize("path", ["/airport/x", "/airport/" + ID.upper(),
                                   "/trip/" + ID + "0", "/trip/%20"])
-def test_malformed_ids_never_reach_a_service(client, rpc, path):
+def test_malformed_ids_never_reach_a_service(client, fake_rpc, path):
     assert client.simulate_get(path).status_code == 404
     assert client.simulate_delete(path).status_code == 404
-    assert rpc.calls == []
+    assert fake_rpc.calls == []
 
 
-def test_refused_bodies_never_reach_a_service(client, rpc):
+def test_refused_bodies_never_reach_a_service(client, fake_rpc):
     for body, status in [(b"{", 400), (b"[]", 400), (b'{"airport": ""}', 422),
                          (b"x" * 70000, 413)]:
         assert client.simulate_post("/airport", body=body).status_code == status
     assert client.simulate_post("/trip", json={"airport_from": ID,
                                                "airport_to": ID}).status_code == 422
-    assert rpc.calls == []
+    assert fake_rpc.calls == []
 
 
-def test_service_errors_become_problems(client, rpc):
-    rpc.answers["trips_service", "get"] = NotFound()
-    rpc.answers["trips_service", "list"] = RpcTimeout(5)
-    assert client.simulate_get("/trip/" + ID).json["status"] == 404
-    result = client.simulate_get("/trips")
-    assert result.status_code == 504
-    assert result.headers["Content-Type"] == "application/problem+json"
+def test_service_errors_become_problems(client, fake_rpc):
+    fake_rpc.answers["trips_service", "get"] = NotFound()
+    fake_rpc.answers["trips_service", "list"] = RpcTimeout(5)
+    assert_problem(client.simulate_get("/trip/" + ID), 404, NotFound.detail)
+    assert_problem(client.simulate_get("/trips"), 504,
+                   "The service did not answer in time.")
 
 
-def test_list_query_is_loaded(client, rpc):
-    rpc.answers["trips_service", "list"] = {"items": [], "next": None}
+def test_list_query_is_loaded(client, fake_rpc):
+    fake_rpc.answers["trips_service", "list"] = {"items": [], "next": None}
     client.simulate_get("/trips", query_string="airport=%s&limit=5" % ID)
-    assert rpc.calls[0][3] == {"airport": ID, "limit": 5, "cursor": None}
+    assert fake_rpc.calls[0][3] == {"airport": ID, "limit": 5, "cursor": None}
 
 
-def test_gateway_bug_is_a_bare_500(client, rpc):
-    rpc.answers["airports_service", "get"] = ZeroDivisionError("secret detail")
-    result = client.simulate_get("/airport/" + ID)
-    assert result.status_code == 500
-    assert result.json == {"type": "about:blank", "title": "Internal Server Error",
-                           "status": 500,
-                           "detail": "The gateway failed to handle the request."}
+def test_gateway_bug_is_a_bare_500(client, fake_rpc):
+    fake_rpc.answers["airports_service", "get"] = ZeroDivisionError("secret detail")
+    assert_problem(client.simulate_get("/airport/" + ID), 500,
+                   "The gateway failed to handle the request.")

@@ -19,7 +19,7 @@ import yaml
 from travel_common.redis_client import parse_sentinel_uri
 from travel_common.runstack import QUIET_EVENTLET
 
-from rabbit_cluster import ADVANCED_CONFIG, PARTITION_CONFIG
+from support.rabbit_cluster import ADVANCED_CONFIG, PARTITION_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
@@ -270,7 +270,7 @@ def test_the_other_nodes_are_in_the_cluster_profile_and_join_the_first(name):
 
 @pytest.mark.parametrize("name", sorted(NODES))
 def test_every_node_has_the_tested_partition_settings(name):
-    """The settings the cluster tests run with (tests/rabbit_cluster.py)."""
+    """The settings the cluster tests run with (support/rabbit_cluster.py)."""
     conf = rabbitmq_conf(mounted(name, "/etc/rabbitmq/conf.d/20-travel.conf")
                          .read_text())
     expected = rabbitmq_conf(PARTITION_CONFIG)

@@ -17,7 +17,7 @@ import yaml
 
 from travel_common.redis_client import parse_sentinel_uri
 
-from rabbit_cluster import ADVANCED_CONFIG, PARTITION_CONFIG
+from support.rabbit_cluster import ADVANCED_CONFIG, PARTITION_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "k8s" / "base"
@@ -238,7 +238,7 @@ def test_rabbitmq_cluster_has_three_persistent_nodes():
     assert cluster["spec"]["persistence"]["storage"]
     config = dict(line.split(" = ") for line in
                   cluster["spec"]["rabbitmq"]["additionalConfig"].splitlines())
-    # the settings the cluster tests run with (tests/rabbit_cluster.py)
+    # the settings the cluster tests run with (support/rabbit_cluster.py)
     assert config == dict(line.split(" = ") for line in
                           PARTITION_CONFIG.splitlines())
     advanced = cluster["spec"]["rabbitmq"]["advancedConfig"]

@@ -25,12 +25,12 @@ class Channel:
         self.answer = answer
         self.sent = []
 
-    def send_method(self, sig, argsig, args, content):
-        self.sent.append((args, content))
-        message = type("Message", (), {"properties": content.properties})()
-        answer = self.answer(content.properties)
+    def basic_publish(self, msg, exchange, routing_key, mandatory):
+        self.sent.append(((exchange, routing_key, mandatory), msg))
+        message = type("Message", (), {"properties": msg.properties})()
+        answer = self.answer(msg.properties)
         if answer == "return":
-            self.listener.returned(None, args[1], args[2], message)
+            self.listener.returned(None, exchange, routing_key, message)
         elif answer is not None:
             self.listener.handle_message(answer, message)
 
@@ -74,7 +74,7 @@ def calling(monkeypatch):
 def test_a_call_returns_its_replys_result(calling):
     airports, channel = calling(lambda properties: {"result": ["a"], "error": None})
     assert airports.reserve(["a", "b"], "t") == ["a"]
-    ((_, exchange, routing_key, mandatory, _), request), = channel.sent
+    ((exchange, routing_key, mandatory), request), = channel.sent
     assert (exchange, routing_key, mandatory) == (
         "nameko-rpc", "airports_service.reserve", True)
     assert json.loads(request.body) == {"args": [["a", "b"], "t"], "kwargs": {}}

@@ -33,7 +33,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from pathlib import Path
 
 import pytest
 
-from support import free_port, wait_until
+from support.waiting import free_port, port_answers, wait_until
 
 SCRIPTS = Path(os.environ.get("TEST_RABBIT_SCRIPTS", "/usr/lib/rabbitmq/bin"))
 NET_TICKTIME = 10
@@ -123,11 +122,7 @@ class ClusterNode:
         return int((self.dir / "pid").read_text().strip())
 
     def answers(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
+        return port_answers(self.port)
 
     def wait_booted(self, timeout: float = BOOT_TIMEOUT):
         wait_until(self.answers, timeout, interval=0.2,
@@ -178,14 +173,6 @@ class ClusterNode:
                 self.name, " ".join(args), done.stdout, done.stderr))
         return done.stdout
 
-    def running_members(self, timeout: float = 15) -> set:
-        """The nodes this node counts as running members of its cluster."""
-        try:
-            out = self.ctl("eval", "rabbit_nodes:all_running().", timeout=timeout)
-        except (RuntimeError, subprocess.TimeoutExpired):
-            return set()
-        return {name.strip(" '\n[]") for name in out.split(",") if "@" in name}
-
 
 class RabbitCluster:
     """Three nodes (by default) clustered together; ``remove()`` stops them
@@ -217,12 +204,23 @@ class RabbitCluster:
         return self
 
     def healthy(self) -> bool:
-        """Every node runs and counts all of them as running members."""
-        return all(node.answers() and node.running_members(5) == set(self.node_names)
-                   for node in self.nodes)
+        """Every node runs and counts all of them as running members.  Asked
+        through one node, in one ``rabbitmqctl`` (each one starts an Erlang
+        VM: polling every node with its own would load a busy machine)."""
+        if not all(node.answers() for node in self.nodes):
+            return False
+        views = "lists:usort([catch lists:sort(rpc:call(N, rabbit_nodes, " \
+            "all_running, [], 5000)) || N <- [%s]])." % ", ".join(
+                "'%s'" % name for name in self.node_names)
+        try:
+            out = self.nodes[0].ctl("eval", views, timeout=30)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            return False
+        names = ",".join("'%s'" % name for name in sorted(self.node_names))
+        return "".join(out.split()) == "[[%s]]" % names
 
     def wait_healthy(self, timeout: float):
-        wait_until(self.healthy, timeout, interval=0.5, what="a healthy cluster")
+        wait_until(self.healthy, timeout, interval=1.0, what="a healthy cluster")
 
     def uri(self, first: int = 0, vhost: str = "", user: str = "guest",
             password: str = "guest") -> str:

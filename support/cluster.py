@@ -31,8 +31,9 @@ from kombu import Connection
 
 from travel_common.rpc_queues import request_queue
 
-from rabbit_cluster import RabbitCluster
-from support import RedisDatabase, Stack
+from support.rabbit_cluster import RabbitCluster
+from support.redis_servers import RedisDatabase
+from support.stack import Stack
 
 NORMAL = 201
 SERVICES = ("airports_service", "trips_service")
@@ -252,19 +253,17 @@ class Timeline:
 def check_store(redis_client, records: list) -> dict:
     """Every 201 stored exactly once, nothing stored that was answered 503;
     any other failure stored at most once.  Returns the counts checked."""
-    airports = collections.Counter()
-    airport_ids = {}
-    for key in redis_client.scan_iter("airports:rec:*"):
-        name = redis_client.hget(key, "airport")
-        airports[name] += 1
-        airport_ids[name] = key.rsplit(":", 1)[1]
-    trips = collections.Counter()
-    trip_ids = {}
-    for key in redis_client.scan_iter("trips:rec:*"):
-        origin = redis_client.hget(key, "airport_from")
-        trips[origin] += 1
-        trip_ids[origin] = key.rsplit(":", 1)[1]
-    stored = {"airport": (airports, airport_ids), "trip": (trips, trip_ids)}
+    def counted(pattern: str, field: str) -> tuple:
+        """How many records have each value of ``field``, and one id of each."""
+        counts, ids = collections.Counter(), {}
+        for key in redis_client.scan_iter(pattern):
+            value = redis_client.hget(key, field)
+            counts[value] += 1
+            ids[value] = key.rsplit(":", 1)[1]
+        return counts, ids
+
+    stored = {"airport": counted("airports:rec:*", "airport"),
+              "trip": counted("trips:rec:*", "airport_from")}
     seen = collections.Counter()
     for record in records:
         counts, ids = stored[record.kind]

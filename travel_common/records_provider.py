@@ -1,4 +1,4 @@
-"""``RecordStore``: nameko-redis's ``Redis`` provider, handing each worker a
+"""``RecordsProvider``: nameko-redis's ``Redis`` provider, handing each worker a
 ``Records`` repository under the service's key prefix instead of a raw
 client; ``REDIS_URI`` may name a Sentinel-watched primary (``redis_client``),
 and ``REDIS_MIN_REPLICAS`` makes each write wait for that many replicas."""
@@ -11,7 +11,7 @@ from travel_common import redis_client
 from travel_common.records import Records
 
 
-class RecordStore(Redis):
+class RecordsProvider(Redis):
     """Records of one kind in Redis, through nameko-redis.
 
     Redis being down must fail a call quickly, not hang it: short socket
@@ -39,7 +39,7 @@ class RecordStore(Redis):
         )
 
     def start(self):
-        # nameko-redis 1.1.0 Redis.start: the client, from our URI forms
+        # nameko-redis 1.1.0: Redis.start, the client from our URI forms
         self.client = redis_client.connect(self.redis_uri, **self.options)
         self.repository = self.repository_class(
             self.client, self.prefix, min_replicas=self.min_replicas
