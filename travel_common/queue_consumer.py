@@ -43,7 +43,7 @@ from travel_common.amqp_nodes import (
     nodes_for,
 )
 from travel_common.broker import BROKER_ERRORS, ReplyLost
-from travel_common.nameko_adapter import consumers, providers
+from travel_common.nameko_adapter import consumers, providers, reply_events
 from travel_common.rpc_queues import reply_queue
 
 log = logging.getLogger(__name__)
@@ -151,8 +151,10 @@ class PromptReplyListener(ReplyListener):
     def renew_queue(self):
         self.queue = reply_queue(self.container.service_name, self.container.config)
         self.routing_key = self.queue.routing_key
-        waiting, self._reply_events = self._reply_events, {}
-        for event in waiting.values():
+        events = reply_events(self)
+        waiting = list(events.values())
+        events.clear()
+        for event in waiting:
             event.send_exception(ReplyLost("the reply queue went with its connection"))
 
     def get_reply_event(self, correlation_id):
@@ -163,17 +165,17 @@ class PromptReplyListener(ReplyListener):
     def handle_message(self, body, message):
         # nameko 2.14.1: ReplyListener.handle_message, without the ack (the
         # reply queue is consumed without acks)
-        event = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        event = reply_events(self).pop(message.properties.get("correlation_id"), None)
         if event is not None:
             event.send(body)
 
     def returned(self, error, exchange, routing_key, message):
         """A call's request that no queue took (basic.return of a
         ``mandatory`` message): no instance of its service runs."""
-        event = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        event = reply_events(self).pop(message.properties.get("correlation_id"), None)
         if event is not None:
             event.send_exception(UnknownService(routing_key.split(".")[0]))
 
     def forget(self, event):
         """Stop waiting for ``event``'s reply."""
-        self._reply_events.pop(event.correlation_id, None)
+        reply_events(self).pop(event.correlation_id, None)

@@ -7,6 +7,7 @@ import time
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 
+from travel_common.call_context import DEADLINE, REQUEST_ID
 from travel_common.errors import TravelError
 from travel_common.logs import request_id_var
 
@@ -17,7 +18,7 @@ class RequestLog(DependencyProvider):
     """Request id in every log line of a call, and one line per RPC call."""
 
     def worker_setup(self, worker_ctx):
-        request_id_var.set(worker_ctx.data.get("request_id", "-"))
+        request_id_var.set(worker_ctx.data.get(REQUEST_ID, "-"))
         worker_ctx.started = time.perf_counter()
         worker_ctx.started_at = time.time()
 
@@ -40,7 +41,7 @@ class RequestLog(DependencyProvider):
                 "duration_ms": round(elapsed, 2),
                 # epoch seconds: when the call started, and its caller's deadline
                 "started": round(worker_ctx.started_at, 3),
-                "deadline": worker_ctx.data.get("deadline"),
+                "deadline": worker_ctx.data.get(DEADLINE),
             },
         )
 

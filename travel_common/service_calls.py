@@ -19,6 +19,7 @@ from nameko.exceptions import RpcTimeout, UnknownService, deserialize
 from nameko.messaging import HeaderEncoder
 
 from travel_common import consumer_channel, deadlines
+from travel_common.call_context import DEADLINE
 from travel_common.errors import DeadlineExceeded
 
 # Seconds a call made without a deadline (not on behalf of the gateway)
@@ -42,7 +43,7 @@ class CallingMethodProxy(HeaderEncoder):
     def __call__(self, *args, **kwargs):
         if self.caller.watch.idle(self.service_name):
             raise UnknownService(self.service_name)
-        deadline = self.worker_ctx.data.get("deadline")
+        deadline = self.worker_ctx.data.get(DEADLINE)
         wait = CALL_TIMEOUT if deadline is None else deadlines.time_left(deadline)
         listener = self.caller.rpc_reply_listener
         event = self._send(args, kwargs)
