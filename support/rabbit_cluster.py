@@ -110,9 +110,9 @@ class ClusterNode:
     # -- the server process ----------------------------------------------
     def start(self):
         self.process = subprocess.Popen(
-            [str(SCRIPTS / "rabbitmq-server")], env=self.env,
+            [str(SCRIPTS / "rabbitmq-server")], env=self.env, cwd=self.dir,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True,  # cwd: where Mnesia drops a core dump
         )
 
     @property

@@ -86,9 +86,9 @@ class RabbitNode:
             RABBITMQ_ENABLED_PLUGINS_FILE=str(self.dir / "plugins"),
         )
         self.process = subprocess.Popen(
-            ["rabbitmq-server"], env=env, stdout=subprocess.DEVNULL,
+            ["rabbitmq-server"], env=env, cwd=self.dir, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True,
-        )
+        )  # cwd: where Mnesia drops a core dump
         self.uri = "amqp://guest:guest@127.0.0.1:%d/" % self.port
         wait_until(self.answers, 60, interval=0.2, what="the RabbitMQ node to start")
 
