@@ -188,6 +188,7 @@ class RpcClient:
         try:
             async with asyncio.timeout_at(due):
                 nameko_adapter.set_reply_body(reply, await event.future)
+            self.watch.answered(service)
         except TimeoutError:
             if self._loop.time() - sent >= STALLED_AFTER:
                 self._check_stalled(proxy)

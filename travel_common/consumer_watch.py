@@ -63,6 +63,12 @@ class ConsumerWatch:
         return (since is not None and now - since >= CONFIRMED_AFTER
                 and now - self._answered[service] < FRESH)
 
+    def answered(self, service: str) -> None:
+        """A reply of ``service``'s just came: an instance consumes its queue,
+        whatever the last answers said (a started instance is seen up to a
+        round of questions late)."""
+        self._zero_since.pop(service, None)
+
     def start(self) -> None:
         self._thread = threading.Thread(
             target=self._run, name="consumer-watch", daemon=True

@@ -50,6 +50,7 @@ class CallingMethodProxy(HeaderEncoder):
         try:
             with eventlet.Timeout(max(wait, 0), RpcTimeout(wait)):
                 body = event.wait()
+            self.caller.watch.answered(self.service_name)
         finally:  # answered or not, the call waits no more
             listener.forget(event)
         # nameko 2.14.1: RpcReply.result

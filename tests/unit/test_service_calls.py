@@ -42,6 +42,9 @@ class Watch:
     def idle(self, service):
         return self.is_idle
 
+    def answered(self, service):
+        self.is_idle = False
+
 
 class Worker:
     def __init__(self, deadline=None):
