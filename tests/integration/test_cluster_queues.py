@@ -3,6 +3,7 @@ are what they should be, and a service with no running instance is still
 a 503 within a second (the consumer watch) for the gateway and for the
 trips service's calls to the airports service, with no ghost write."""
 
+import contextlib
 import time
 
 import pytest
@@ -54,14 +55,28 @@ def test_request_queues_are_quorum_and_reply_queues_exclusive(rabbit_cluster,
     assert all(exclusive == "true" for _, _, exclusive, _ in rows.values()), rows
 
 
+@contextlib.contextmanager
+def stopped(stack, role: str):
+    """``role``'s instance stopped, for as long as the block runs, and the
+    consumer watches sure of it; started again after."""
+    process = service_process(stack, role)
+    process.stop()
+    try:
+        time.sleep(LAG)
+        yield
+    finally:
+        restart(stack, process)
+
+
+def new_airports(url: str, *names: str) -> list:
+    return [requests.post(url + "/airport", json={"airport": name}).json()["id"]
+            for name in names]
+
+
 def test_service_not_running_is_fast_503_and_no_ghost_write(quorum_stack):
     url = quorum_stack.url
-    a = requests.post(url + "/airport", json={"airport": "A"}).json()["id"]
-    b = requests.post(url + "/airport", json={"airport": "B"}).json()["id"]
-    trips = service_process(quorum_stack, "trips")
-    trips.stop()
-    try:
-        time.sleep(LAG)  # until the watch is sure
+    a, b = new_airports(url, "A", "B")
+    with stopped(quorum_stack, "trips"):
         response, elapsed = timed_post(url + "/trip",
                                        {"airport_from": a, "airport_to": b})
         assert response.status_code == 503, response.text
@@ -69,8 +84,6 @@ def test_service_not_running_is_fast_503_and_no_ghost_write(quorum_stack):
         assert elapsed < 1.0
         ready = requests.get(url + "/ready").json()
         assert ready["checks"]["trips_service"]["status"] == "down"
-    finally:
-        restart(quorum_stack, trips)
     time.sleep(1)  # a request left in the quorum queue would have run by now
     listed = requests.get(url + "/trips", params={"airport": a}).json()
     assert listed == {"items": [], "next": None}
@@ -79,20 +92,14 @@ def test_service_not_running_is_fast_503_and_no_ghost_write(quorum_stack):
 def test_dependency_not_running_is_fast_503_for_the_calling_service(quorum_stack):
     """The trips service's own calls to the airports service fail fast too."""
     url = quorum_stack.url
-    a = requests.post(url + "/airport", json={"airport": "C"}).json()["id"]
-    b = requests.post(url + "/airport", json={"airport": "D"}).json()["id"]
-    airports = service_process(quorum_stack, "airports")
-    airports.stop()
-    try:
-        time.sleep(LAG)  # until the trips service's watch is sure
+    a, b = new_airports(url, "C", "D")
+    with stopped(quorum_stack, "airports"):
         response, elapsed = timed_post(url + "/trip",
                                        {"airport_from": a, "airport_to": b})
         assert response.status_code == 503, response.text
         assert response.json()["detail"] == (
             "A service needed for this request is unavailable.")
         assert elapsed < 1.0
-    finally:
-        restart(quorum_stack, airports)
     wait_until(lambda: requests.post(url + "/trip", json={
         "airport_from": a, "airport_to": b}).status_code == 201, 10,
         what="trips created again")
