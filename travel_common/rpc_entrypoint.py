@@ -18,13 +18,12 @@ service down, as it does in plain nameko.
 
 import logging
 import sys
-import time
 
 import kombu.serialization
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
-from travel_common import consumer_channel
+from travel_common import consumer_channel, deadlines
 from travel_common.broker import BROKER_ERRORS
 from travel_common.call_context import DEADLINE
 from travel_common.errors import DeadlineExceeded, TravelError
@@ -94,12 +93,13 @@ class DeadlineRpc(Rpc):
 
     def handle_message(self, body, message):
         deadline = self.unpack_message_headers(message).get(DEADLINE)
-        if deadline is not None and time.time() > float(deadline):
+        left = None if deadline is None else deadlines.time_left(deadline)
+        if left is not None and left < 0:
             log.warning(
                 "not running %s.%s: its caller stopped waiting %.1fs ago",
                 self.container.service_name,
                 self.method_name,
-                time.time() - float(deadline),
+                -left,
             )
             error = DeadlineExceeded()
             self.rpc_consumer.handle_result(message, None, (type(error), error, None))

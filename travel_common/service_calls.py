@@ -44,11 +44,14 @@ class CallingMethodProxy(HeaderEncoder):
         if self.caller.watch.idle(self.service_name):
             raise UnknownService(self.service_name)
         deadline = self.worker_ctx.data.get(DEADLINE)
-        wait = CALL_TIMEOUT if deadline is None else deadlines.time_left(deadline)
+        left = None if deadline is None else deadlines.time_left(deadline)
+        if left is not None and left <= 0:
+            raise DeadlineExceeded()
+        wait = CALL_TIMEOUT if left is None else left
         listener = self.caller.rpc_reply_listener
-        event = self._send(args, kwargs)
+        event = self._send(listener, args, kwargs)
         try:
-            with eventlet.Timeout(max(wait, 0), RpcTimeout(wait)):
+            with eventlet.Timeout(wait, RpcTimeout(wait)):
                 body = event.wait()
             self.caller.watch.answered(self.service_name)
         finally:  # answered or not, the call waits no more
@@ -59,20 +62,16 @@ class CallingMethodProxy(HeaderEncoder):
             raise deserialize(error)
         return body["result"]
 
-    def _send(self, args, kwargs):
+    def _send(self, listener, args, kwargs):
         """Publish the request; the event its reply will be sent to."""
         # nameko 2.14.1: MethodProxy._call, published on the consumer's channel
         headers = self.get_message_headers(self.worker_ctx)
         properties = {}
-        deadline = headers.get(deadlines.HEADER)
-        if deadline is not None:
-            left = deadlines.time_left(deadline)
-            if left <= 0:
-                raise DeadlineExceeded()
-            properties["expiration"] = str(max(int(left * 1000), 1))  # ms
+        ttl = deadlines.message_ttl(headers)
+        if ttl is not None:  # in ms, as kombu's Producer.publish writes it
+            properties["expiration"] = str(int(ttl * 1000))
         content_type, content_encoding, body = kombu.serialization.dumps(
             {"args": args, "kwargs": kwargs}, self.caller.serializer)
-        listener = self.caller.rpc_reply_listener
         channel = listener.queue_consumer.channel
         if channel is None:
             raise RecoverableConnectionError("not connected to the broker yet")
