@@ -80,6 +80,14 @@ class NodeList:
         return Connection(self.uri, heartbeat=heartbeat or 0,
                           connect_timeout=CONNECT_TIMEOUT, **options)
 
+    def connect_once(self, connection: Connection) -> None:
+        """Connect ``connection`` (made by ``connection()``) to the first node
+        that answers, each node tried once and at once (left to itself, kombu
+        waits 2 s before retrying a refused connection); the last node's error
+        when none answers."""
+        connection.ensure_connection(max_retries=len(self.urls), interval_start=0,
+                                     interval_step=0, interval_max=0)
+
 
 _lists: dict = {}
 _lists_lock = threading.Lock()

@@ -85,10 +85,7 @@ class ConsumerWatch:
             node = None
             try:
                 with dropped_on_error(self.nodes.connection()) as connection:
-                    connection.ensure_connection(
-                        max_retries=len(self.nodes.urls), interval_start=0,
-                        interval_step=0, interval_max=0,
-                    )
+                    self.nodes.connect_once(connection)
                     node = connected_node(connection)
                     channel = connection.channel()
                     while not self._stopping.wait(PERIOD):

@@ -45,12 +45,7 @@ class LoopQueueConsumer(PollingQueueConsumer):
     def _setup_consumer(self):
         config = self.provider.container.config
         self.connection = self.nodes.connection(config.get(HEARTBEAT_CONFIG_KEY))
-        # Each node once, at once: left to itself, kombu waits 2 s before
-        # retrying a refused connection.
-        self.connection.ensure_connection(
-            max_retries=len(self.nodes.urls), interval_start=0, interval_step=0,
-            interval_max=0,
-        )
+        self.nodes.connect_once(self.connection)
         channel = self.connection.channel()
         self.queue = self.queue.bind(channel)
         maybe_declare(self.queue, channel)  # and the RPC exchange it is bound to

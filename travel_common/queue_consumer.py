@@ -54,10 +54,9 @@ RECONNECT_INTERVAL = 1.0  # seconds between attempts to reach a lost broker
 class PromptQueueConsumer(QueueConsumer):
     """nameko's queue consumer, on the process's node list: a lost node is
     left for the next one (after ``RECONNECT_DELAY``), then each node is tried
-    every second
-    instead of kombu's growing back-off (2 s, 4 s, 6 s... up to 30 s between
-    attempts); connects and handshakes are bounded; and it survives an ack on
-    a connection that just broke."""
+    every second instead of kombu's growing back-off (2 s, 4 s, 6 s... up to
+    30 s between attempts); connects and handshakes are bounded; and it
+    survives an ack on a connection that just broke."""
 
     _node = None  # the node of the last connection
     channel = None  # the channel of the current connection
