@@ -75,7 +75,10 @@ def children_by_name(supervisor_pid: int) -> dict:
              "travel-gateway": "gateway"}
     found = {}
     for pid in pids:
-        cmdline = open("/proc/%s/cmdline" % pid, "rb").read().decode()
+        try:  # a child just killed may be reaped between pgrep and here
+            cmdline = open("/proc/%s/cmdline" % pid, "rb").read().decode()
+        except FileNotFoundError:
+            continue
         found.update({name: int(pid) for key, name in names.items() if key in cmdline})
     return found
 
