@@ -62,6 +62,10 @@ SERVICE_GROUPS = {
         "max_workers 32": {"MAX_WORKERS": "32"},
         "2+2 instances": {"BENCH_AIRPORTS": "2", "BENCH_TRIPS": "2"},
     },
+    "log": {
+        "a line per call (default)": {},
+        "no line per call (LOG_LEVEL=WARNING)": {"LOG_LEVEL": "WARNING"},
+    },
 }
 # The levers on the services' code: the revision they were written on, and
 # for each one its commits (``BENCH_SOURCE``).
@@ -93,6 +97,7 @@ GROUP_CALLS = {
     "json": ("list_airports", "get_airport"),
     "publish": ("get_airport", "post_trip"),
     "services": ("get_airport", "post_trip"),
+    "log": ("get_airport", "post_trip"),
     "levers": TARGET_CALLS,
     # each lever alone: the calls it changes
     "lever-a": ("get_airport", "post_airport"),
