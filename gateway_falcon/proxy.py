@@ -40,15 +40,13 @@ import uuid
 from kombu import Producer
 from nameko.amqp.publish import Publisher
 from nameko.constants import HEARTBEAT_CONFIG_KEY
-from nameko.exceptions import UnknownService
 from nameko.rpc import MethodProxy, RpcReply, get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from travel_common import amqp_adapter, nameko_adapter
 from travel_common.amqp_nodes import NodeList, connected_node
+from travel_common.consumer_channel import NON_PERSISTENT
 from travel_common.deadlines import message_ttl
-
-NON_PERSISTENT = 1
 
 # Seconds a send may wait for room in the socket's buffer (a broker that
 # stopped reading, e.g. under a memory alarm) before the call fails.
@@ -222,7 +220,4 @@ class GatewayRpcProxy(ClusterRpcProxy):
         self.blocked = None
 
     def _on_return(self, error, exchange, routing_key, message):
-        """A request no queue took: no instance of the service is running."""
-        event = self.pending.pop(message.properties.get("correlation_id"), None)
-        if event is not None:
-            event.send_exception(UnknownService(routing_key.partition(".")[0]))
+        nameko_adapter.fail_returned(self.listener, routing_key, message)

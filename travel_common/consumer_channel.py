@@ -27,7 +27,7 @@ connection's frames (its frame writer's lock).
 
 from amqp.basic_message import Message
 
-NON_PERSISTENT = 1  # as the gateway's requests: the queues keep no message
+NON_PERSISTENT = 1  # the gateway's requests too: the queues keep no message
 
 
 def publish(channel, body, exchange: str, routing_key: str, mandatory: bool = False,

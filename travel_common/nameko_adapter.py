@@ -22,6 +22,7 @@ reach, when one of them changes upstream.
 from kombu import Consumer
 from kombu.common import maybe_declare
 from nameko.constants import HEARTBEAT_CONFIG_KEY
+from nameko.exceptions import UnknownService
 from nameko.rpc import RpcReply
 from nameko.standalone.rpc import (
     ClusterRpcProxy,
@@ -79,6 +80,15 @@ def reply_events(listener) -> dict:
     """The reply events of the calls ``listener`` waits for, by correlation id."""
     # nameko 2.14.1: ReplyListener.get_reply_event keeps them in _reply_events
     return listener._reply_events
+
+
+def fail_returned(listener, routing_key: str, message) -> None:
+    """A call's request that no queue took (the broker's basic.return of a
+    ``mandatory`` message): no instance of its service runs, and the call
+    waiting on ``listener`` fails with ``UnknownService``."""
+    event = reply_events(listener).pop(message.properties.get("correlation_id"), None)
+    if event is not None:
+        event.send_exception(UnknownService(routing_key.partition(".")[0]))
 
 
 def reply_listener(proxy: ClusterRpcProxy):

@@ -29,7 +29,6 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     TRANSPORT_OPTIONS_CONFIG_KEY,
 )
-from nameko.exceptions import UnknownService
 from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener
 
@@ -43,7 +42,12 @@ from travel_common.amqp_nodes import (
     nodes_for,
 )
 from travel_common.broker import BROKER_ERRORS, ReplyLost
-from travel_common.nameko_adapter import consumers, providers, reply_events
+from travel_common.nameko_adapter import (
+    consumers,
+    fail_returned,
+    providers,
+    reply_events,
+)
 from travel_common.rpc_queues import reply_queue
 
 log = logging.getLogger(__name__)
@@ -169,11 +173,7 @@ class PromptReplyListener(ReplyListener):
             event.send(body)
 
     def returned(self, error, exchange, routing_key, message):
-        """A call's request that no queue took (basic.return of a
-        ``mandatory`` message): no instance of its service runs."""
-        event = reply_events(self).pop(message.properties.get("correlation_id"), None)
-        if event is not None:
-            event.send_exception(UnknownService(routing_key.split(".")[0]))
+        fail_returned(self, routing_key, message)
 
     def forget(self, event):
         """Stop waiting for ``event``'s reply."""
