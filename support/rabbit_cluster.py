@@ -43,7 +43,9 @@ from pathlib import Path
 
 import pytest
 
-from support.waiting import free_port, port_answers, wait_until
+from travel_common.servers import answers
+
+from support.waiting import free_port, wait_until
 
 SCRIPTS = Path(os.environ.get("TEST_RABBIT_SCRIPTS", "/usr/lib/rabbitmq/bin"))
 NET_TICKTIME = 10
@@ -122,7 +124,7 @@ class ClusterNode:
         return int((self.dir / "pid").read_text().strip())
 
     def answers(self) -> bool:
-        return port_answers(self.port)
+        return answers("127.0.0.1", self.port, timeout=0.5)
 
     def wait_booted(self, timeout: float = BOOT_TIMEOUT):
         wait_until(self.answers, timeout, interval=0.2,

@@ -11,7 +11,9 @@ from pathlib import Path
 from kombu import Connection
 from kombu.exceptions import ChannelError
 
-from support.waiting import free_port, port_answers, wait_until
+from travel_common.servers import answers
+
+from support.waiting import free_port, wait_until
 
 RABBIT_HOST = os.environ.get("TEST_RABBIT_HOST", "127.0.0.1")
 RABBIT_PORT = int(os.environ.get("TEST_RABBIT_PORT", "5672"))
@@ -93,7 +95,7 @@ class RabbitNode:
         wait_until(self.answers, 60, interval=0.2, what="the RabbitMQ node to start")
 
     def answers(self) -> bool:
-        return port_answers(self.port)
+        return answers("127.0.0.1", self.port, timeout=0.5)
 
     def ctl(self, *args: str, check: bool = True) -> str:
         return rabbitmqctl("-n", self.name, *args, check=check)

@@ -1,4 +1,4 @@
-"""Free ports, ports that answer, and waiting for a condition with a bound."""
+"""Free ports, and waiting for a condition with a bound."""
 import socket
 import time
 
@@ -7,15 +7,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def port_answers(port: int) -> bool:
-    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = ""):
