@@ -111,21 +111,18 @@ def trip(stack, a, b, key=None):
 
 
 def listed(stack, airport_id) -> set:
-    """The ids ``GET /trips?airport=`` lists, page by page.  A 503 (the gateway
-    has not yet seen a trips instance that was just started) is retried, as a
-    client would."""
-    def page_of(params):
-        answer = requests.get(stack.url + "/trips", params=params, timeout=30)
-        assert answer.status_code in (200, 503), answer.text
-        return answer.status_code == 200 and answer.json()
-
+    """The ids ``GET /trips?airport=`` lists, page by page, once the stack is
+    ready (the gateway may not have seen yet a trips instance that was just
+    started: its ``/ready`` waits for that)."""
+    stack.wait_ready()
     ids, cursor = set(), None
     while True:
         params = {"airport": airport_id, "limit": 100}
         if cursor:
             params["cursor"] = cursor
-        page = wait_until(functools.partial(page_of, params), 5, interval=0.1,
-                          what="GET /trips answered 200")
+        answer = requests.get(stack.url + "/trips", params=params, timeout=30)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
         ids |= {item["id"] for item in page["items"]}
         cursor = page["next"]
         if cursor is None:
