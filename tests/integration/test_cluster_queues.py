@@ -11,7 +11,7 @@ import requests
 
 from travel_common.consumer_watch import LAG
 
-from support import wait_until
+from support import create_airport, wait_until
 from support.cluster import cluster_stack
 
 pytestmark = pytest.mark.cluster
@@ -68,14 +68,14 @@ def stopped(stack, role: str):
         restart(stack, process)
 
 
-def new_airports(url: str, *names: str) -> list:
-    return [requests.post(url + "/airport", json={"airport": name}).json()["id"]
-            for name in names]
+def new_airports(stack, *names: str) -> list:
+    with stack.session() as http:
+        return [create_airport(http, name)["id"] for name in names]
 
 
 def test_service_not_running_is_fast_503_and_no_ghost_write(quorum_stack):
     url = quorum_stack.url
-    a, b = new_airports(url, "A", "B")
+    a, b = new_airports(quorum_stack, "A", "B")
     with stopped(quorum_stack, "trips"):
         response, elapsed = timed_post(url + "/trip",
                                        {"airport_from": a, "airport_to": b})
@@ -92,7 +92,7 @@ def test_service_not_running_is_fast_503_and_no_ghost_write(quorum_stack):
 def test_dependency_not_running_is_fast_503_for_the_calling_service(quorum_stack):
     """The trips service's own calls to the airports service fail fast too."""
     url = quorum_stack.url
-    a, b = new_airports(url, "C", "D")
+    a, b = new_airports(quorum_stack, "C", "D")
     with stopped(quorum_stack, "airports"):
         response, elapsed = timed_post(url + "/trip",
                                        {"airport_from": a, "airport_to": b})

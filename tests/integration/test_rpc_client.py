@@ -97,8 +97,9 @@ def break_under_calls():
             await asyncio.sleep(0)
             # The case is 20 calls out on the connection that breaks; a
             # connection the broker dropped before (seen once under heavy
-            # load) sends them on a new one: that is not it, so again.
-            if client.connection is first and len(first.pending) == len(calls):
+            # load) sends them on a new one: that is not it, so again.  (A
+            # lost connection's pending calls are cleared as it is let go.)
+            if first is not None and len(first.pending) == len(calls):
                 break
             await asyncio.gather(*calls, return_exceptions=True)
         else:

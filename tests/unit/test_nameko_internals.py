@@ -169,3 +169,12 @@ def test_rpc_consumer_replies_through_a_responder():
         "nameko's Responder now takes %s (%s): read Responder.send_response, "
         "which travel_common/rpc_entrypoint.py's reply mirrors"
         % (parameters, UPSTREAM))
+
+
+def test_queue_consumer_connection_is_a_property():
+    """``PromptQueueConsumer.connection`` (``travel_common/queue_consumer.py``)
+    overrides it with the node list's connection."""
+    assert isinstance(inspect.getattr_static(QueueConsumer, "connection"), property), (
+        "nameko's QueueConsumer.connection is no longer a property (%s): "
+        "travel_common/queue_consumer.py's PromptQueueConsumer overrides it"
+        % UPSTREAM)
