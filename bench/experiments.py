@@ -54,7 +54,7 @@ GATEWAY_GROUPS = {
 }
 GATEWAY_GROUPS["overload"] = GATEWAY_GROUPS["in-flight"]  # at 512 conns
 GROUP_CONNS = {"overload": 512}
-# Service levers: a stack each, one after the other.
+# Service levers: a stack each, all running at once, measured in turn.
 SERVICE_GROUPS = {
     "services": {
         "1+1 instances, max_workers 10 (default)": {},
