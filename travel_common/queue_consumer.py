@@ -32,7 +32,11 @@ from nameko.constants import (
 from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener
 
-from travel_common.amqp_adapter import on_basic_return, skip_blocked_check
+from travel_common.amqp_adapter import (
+    on_basic_return,
+    read_ahead,
+    skip_blocked_check,
+)
 from travel_common.amqp_nodes import (
     DEFAULT_HEARTBEAT,
     RECONNECT_DELAY,
@@ -127,6 +131,7 @@ class PromptQueueConsumer(QueueConsumer):
         # read of the socket before each publish: the consumer's thread is
         # the socket's only reader (travel_common.consumer_channel).
         skip_blocked_check(channel.connection)
+        read_ahead(channel.connection)  # the socket's only reader, see above
         self.channel = channel
         return made
 
