@@ -67,28 +67,34 @@ SERVICE_GROUPS = {
         "no line per call (LOG_LEVEL=WARNING)": {"LOG_LEVEL": "WARNING"},
     },
 }
-# The levers on the services' code: the revision they were written on, and
-# for each one its commits (``BENCH_SOURCE``).
-LEVER_BASE = "66c7b48"
-LEVERS = {
-    "a": ("replies on the request's channel, no confirm", ["eacdf39", "c2bee46"]),
-    "b": ("trips → airports calls on the consumer's channel, no confirm",
-          ["eacdf39", "fdf065a"]),
-    "c": ("records: idempotency claim and store in one script", ["00927a1"]),
-    "d": ("log lines: the secrets mask scans only lines with a URI", ["8cfa08b"]),
+# The levers on the services' code, in rounds: the revision a round's levers
+# were written on, each lever's commits (``BENCH_SOURCE``), and the levers
+# the round kept, together.  A round's group (``levers``, ``levers-2``) runs
+# its base unchanged, each lever alone and the kept ones together.
+LEVER_ROUNDS = {
+    "levers": ("66c7b48", {
+        "a": ("replies on the request's channel, no confirm", ["eacdf39", "c2bee46"]),
+        "b": ("trips → airports calls on the consumer's channel, no confirm",
+              ["eacdf39", "fdf065a"]),
+        "c": ("records: idempotency claim and store in one script", ["00927a1"]),
+        "d": ("log lines: the secrets mask scans only lines with a URI", ["8cfa08b"]),
+    }, ("a+b+c+d", ["eacdf39", "c2bee46", "fdf065a", "00927a1", "d9d810e",
+                    "8cfa08b"])),
+    "levers-2": ("780a093", {
+        "e": ("the consumer's socket reads take what the socket holds", ["5eab1d4"]),
+        "f": ("log records without caller, thread and process", ["aa349f9"]),
+    }, ("e+f", ["5eab1d4", "aa349f9"])),
 }
-UNCHANGED = {"unchanged": {"BENCH_SOURCE": LEVER_BASE}}
-for lever, (title, commits) in LEVERS.items():
-    SERVICE_GROUPS["lever-" + lever] = dict(UNCHANGED, **{
-        "%s) %s" % (lever, title): {"BENCH_SOURCE": "+".join([LEVER_BASE, *commits])}})
-# All the levers kept, together.
-KEPT = ("a+b+c+d",
-        ["eacdf39", "c2bee46", "fdf065a", "00927a1", "d9d810e", "8cfa08b"])
-SERVICE_GROUPS["levers"] = {
-    name: env for lever in LEVERS for name, env in
-    SERVICE_GROUPS["lever-" + lever].items()}
-SERVICE_GROUPS["levers"]["%s (kept)" % KEPT[0]] = {
-    "BENCH_SOURCE": "+".join([LEVER_BASE, *KEPT[1]])}
+for round_group, (base, levers, (kept, kept_commits)) in LEVER_ROUNDS.items():
+    unchanged = {"unchanged": {"BENCH_SOURCE": base}}
+    for lever, (title, commits) in levers.items():
+        SERVICE_GROUPS["lever-" + lever] = dict(unchanged, **{
+            "%s) %s" % (lever, title): {"BENCH_SOURCE": "+".join([base, *commits])}})
+    SERVICE_GROUPS[round_group] = {
+        name: env for lever in levers for name, env in
+        SERVICE_GROUPS["lever-" + lever].items()}
+    SERVICE_GROUPS[round_group]["%s (kept)" % kept] = {
+        "BENCH_SOURCE": "+".join([base, *kept_commits])}
 TARGET_CALLS = ("get_airport", "post_airport", "post_trip")
 GROUP_CALLS = {
     "in-flight": ("get_airport", "post_trip"),
@@ -99,11 +105,14 @@ GROUP_CALLS = {
     "services": ("get_airport", "post_trip"),
     "log": ("get_airport", "post_trip"),
     "levers": TARGET_CALLS,
+    "levers-2": TARGET_CALLS,
     # each lever alone: the calls it changes
     "lever-a": ("get_airport", "post_airport"),
     "lever-b": ("post_trip",),
     "lever-c": ("post_airport",),
     "lever-d": ("get_airport",),
+    "lever-e": TARGET_CALLS,
+    "lever-f": TARGET_CALLS,
 }
 
 

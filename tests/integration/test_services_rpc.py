@@ -1,5 +1,6 @@
 """Each service over real RPC: the records, and the errors as real types."""
 import pytest
+from nameko.exceptions import IncorrectSignature
 
 from travel_common.errors import (
     IdempotencyConflict,
@@ -21,6 +22,17 @@ def test_airport_create_get_delete(rpc):
         rpc.airports_service.get(created["id"])
     with pytest.raises(NotFound):
         rpc.airports_service.delete(created["id"])
+
+
+def test_a_call_with_the_wrong_arguments_is_refused_and_changes_nothing(rpc):
+    before = rpc.airports_service.list(limit=100)
+    with pytest.raises(IncorrectSignature, match="unexpected keyword argument 'name'"):
+        rpc.airports_service.create(airport="Lisbon", name="Lisbon")
+    with pytest.raises(IncorrectSignature, match="missing a required argument"):
+        rpc.airports_service.create()
+    with pytest.raises(IncorrectSignature, match="too many positional arguments"):
+        rpc.airports_service.reserve(["a"], "t", "extra")
+    assert rpc.airports_service.list(limit=100) == before
 
 
 def test_airport_invalid_name_is_field_error(rpc):

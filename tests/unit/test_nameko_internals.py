@@ -11,7 +11,7 @@ import inspect
 
 import pytest
 from nameko.amqp.publish import Publisher
-from nameko.extensions import ProviderCollector
+from nameko.extensions import Entrypoint, ProviderCollector
 from nameko.messaging import QueueConsumer
 from nameko.rpc import MethodProxy, ReplyListener, Responder, RpcConsumer, RpcReply
 from nameko.standalone.rpc import (
@@ -64,6 +64,9 @@ RELIED_ON = {
                                      "travel_common/rpc_entrypoint.py"),
     (Responder, "send_response"): ("d5c3234c5e408a01",
                                    "travel_common/rpc_entrypoint.py"),
+    # DeadlineRpc.check_signature mirrors it, with the signature kept
+    (Entrypoint, "check_signature"): ("568d1c1e1852f91b",
+                                      "travel_common/rpc_entrypoint.py"),
     # PromptQueueConsumer.handle_message calls it for all but replies
     (QueueConsumer, "handle_message"): ("47cda24e5edc9402",
                                         "travel_common/queue_consumer.py"),
