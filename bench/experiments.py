@@ -83,7 +83,9 @@ LEVER_ROUNDS = {
     "levers-2": ("780a093", {
         "e": ("the consumer's socket reads take what the socket holds", ["5eab1d4"]),
         "f": ("log records without caller, thread and process", ["aa349f9"]),
-    }, ("e+f", ["5eab1d4", "aa349f9"])),
+        "g": ("the RPC method's signature looked up once", ["f51e0f0"]),
+        "h": ("workers without nameko's debug timers", ["d3fa1aa"]),
+    }, ("e+f+g+h", ["5eab1d4", "aa349f9", "f51e0f0", "d3fa1aa"])),
 }
 for round_group, (base, levers, (kept, kept_commits)) in LEVER_ROUNDS.items():
     unchanged = {"unchanged": {"BENCH_SOURCE": base}}
@@ -113,6 +115,8 @@ GROUP_CALLS = {
     "lever-d": ("get_airport",),
     "lever-e": TARGET_CALLS,
     "lever-f": TARGET_CALLS,
+    "lever-g": TARGET_CALLS,
+    "lever-h": TARGET_CALLS,
 }
 
 
