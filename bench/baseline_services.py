@@ -1,7 +1,8 @@
 """The services as the baseline's classic design has them: the same methods,
 storage and dependencies as ``airports_svc`` and ``trips_svc``, on nameko's
 stock plumbing (its ``rpc`` entrypoint with a durable queue, its
-``RpcProxy``, its ``QueueConsumer`` and ``Responder``).
+``RpcProxy``, its ``QueueConsumer`` and ``Responder``, and its service
+container: ``bench.run.stock_config``).
 
 So the baseline keeps measuring what a nameko user gets out of the box
 whatever the product's services change in nameko's plumbing.  Run on a vhost

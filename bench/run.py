@@ -114,14 +114,35 @@ def seconds(duration: str) -> float:
     return float(duration)
 
 
+def stock_config(log_dir: Path, name: str, extra: str = "") -> str:
+    """The services' nameko config for the baseline's processes, with nameko's
+    own container (not the product's ``SERVICE_CONTAINER_CLS``) and ``extra``
+    lines: its path."""
+    config = Path(log_dir) / name
+    config.write_text(re.sub(r"^SERVICE_CONTAINER_CLS:.*\n", "",
+                             Path(NAMEKO_CONFIG).read_text(), flags=re.M) + extra)
+    return str(config)
+
+
+def start_stock_services(env: dict, log_dir: Path) -> list:
+    """The services on nameko's stock plumbing (``bench.baseline_services``),
+    for the baseline to call: ``(role, Process)`` of each, started."""
+    config = stock_config(log_dir, "stock-services.yml")
+    started = []
+    for role, target in STOCK.items():
+        process = service(target, "stock-" + role, env, log_dir)
+        process.argv = [config if arg == NAMEKO_CONFIG else arg for arg in process.argv]
+        started.append((role, process.start()))
+    return started
+
+
 def start_baseline(env: dict, log_dir: Path) -> tuple:
-    """``bench.baseline`` under ``nameko run``, with the services' config and
-    a free port: its ``Process`` and URL."""
+    """``bench.baseline`` under ``nameko run``, with the services' config (on
+    nameko's container) and a free port: its ``Process`` and URL."""
     port = free_port()
-    config = Path(log_dir) / "baseline.yml"
-    config.write_text(Path(NAMEKO_CONFIG).read_text()
-                      + "\nWEB_SERVER_ADDRESS: 127.0.0.1:%d\n" % port)
-    argv = [str(BIN / "nameko"), "run", "--config", str(config), "bench.baseline"]
+    config = stock_config(log_dir, "baseline.yml",
+                          "\nWEB_SERVER_ADDRESS: 127.0.0.1:%d\n" % port)
+    argv = [str(BIN / "nameko"), "run", "--config", config, "bench.baseline"]
     process = Process("baseline", argv, env, log_dir).start()
     return process, "http://127.0.0.1:%d" % port
 
@@ -255,9 +276,7 @@ class Bench:
         if setting("BENCH_BASELINE_SERVICES", "stock") == "stock":
             self.baseline_vhost = self.servers.vhost("travel-baseline")
             env = dict(env, AMQP_URI=self.baseline_vhost.uri)
-            for role, target in STOCK.items():
-                process = service(target, "stock-" + role, env, self.workdir)
-                self.stock.append((role, process.start()))
+            self.stock = start_stock_services(env, self.workdir)
         self.baseline, self.baseline_url = start_baseline(env, self.workdir)
 
     def add_service(self, role: str) -> Process:

@@ -9,9 +9,9 @@ import re
 import pytest
 import requests
 
-from bench.run import STOCK, start_baseline
+from bench.run import start_baseline, start_stock_services
 
-from support import Vhost, count_consumers, service, wait_until
+from support import Vhost, count_consumers, wait_until
 
 ID = re.compile(r"[0-9a-f]{32}")
 
@@ -28,8 +28,7 @@ def baseline(stack, tmp_path_factory):
     logs = tmp_path_factory.mktemp("baseline")
     vhost = Vhost()
     env = dict(stack.env, AMQP_URI=vhost.uri)
-    processes = [service(target, "stock-" + role, env, logs).start()
-                 for role, target in STOCK.items()]
+    processes = [process for _, process in start_stock_services(env, logs)]
     try:
         front, url = start_baseline(env, logs)
         processes.append(front)
