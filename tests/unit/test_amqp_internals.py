@@ -13,7 +13,7 @@ import pytest
 from amqp.channel import Channel
 from amqp.connection import Connection as AmqpConnection
 from amqp.method_framing import frame_writer
-from amqp.transport import TCPTransport
+from amqp.transport import SSLTransport, TCPTransport
 from kombu import Connection
 from kombu.mixins import ConsumerMixin
 
@@ -27,8 +27,10 @@ ADAPTER = "travel_common/amqp_adapter.py"
 # Upstream code whose behaviour ours mirrors or relies on, by the digest of
 # its source, and the code of ours that must follow a change.
 RELIED_ON = {
-    # read_frames: _read takes what _read_buffer holds before the socket
+    # read_frames: _read takes what _read_buffer holds before the socket;
+    # read_ahead: it reads with _quick_recv and keeps the surplus
     (TCPTransport, "_read"): ("e70c3702dc01e3b7", ADAPTER),
+    (SSLTransport, "_read"): ("735301d10bc9654c", ADAPTER),
     # read_frames: one frame per call, through the transport
     (AmqpConnection, "blocking_read"): ("c31d5e52c494d593", ADAPTER),
     # skip_blocked_check: publish drains events when the capability is on
