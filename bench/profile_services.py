@@ -75,7 +75,7 @@ ANYWHERE = [
     ("the method's own code (service, records)",
      r"\((airports_svc|trips_svc)/|travel_common/(records|idempotency|ids)"),
     ("worker: spawn, dependency injection, hooks' loop (nameko containers)",
-     r"^ServiceContainer\."),
+     r"^(Lean)?ServiceContainer\."),
 ]
 INNERMOST = [
     ("eventlet: hub, polling, timers, greenlet switches", r"\(eventlet/"),
