@@ -39,3 +39,25 @@ def test_both_formats_mask_every_uri_of_a_line(log_format):
     assert "amqp://u:****@h1/;amqp://u:****@h2/" in line
     if log_format == "json":
         assert json.loads(line)["logger"] == "nameko.messaging"
+
+
+def test_records_are_lean_once_a_formatter_is_made(monkeypatch):
+    """``lean_records``: no caller, thread or process is looked up for a
+    record; no line of ours prints them, and a line is whole without them."""
+    for switch in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, switch, getattr(logging, switch))
+    formatter = make_formatter("json")
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("lean")
+    logger.addHandler(handler)
+    try:
+        logger.warning("rpc %s", "ok", extra={"request_id": "r1"})
+    finally:
+        logger.removeHandler(handler)
+    [record] = records
+    assert (record.funcName, record.lineno) == ("(unknown function)", 0)
+    assert (record.thread, record.threadName, record.process) == (None, None, None)
+    line = json.loads(formatter.format(record))
+    assert (line["message"], line["request_id"]) == ("rpc ok", "r1")
