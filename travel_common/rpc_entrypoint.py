@@ -30,7 +30,6 @@ from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from travel_common import consumer_channel, deadlines
 from travel_common.broker import BROKER_ERRORS
-from travel_common.call_context import DEADLINE
 from travel_common.errors import DeadlineExceeded, TravelError
 from travel_common.queue_consumer import PromptQueueConsumer
 from travel_common.rpc_queues import request_queue
@@ -111,7 +110,9 @@ class DeadlineRpc(Rpc):
             raise IncorrectSignature(str(exc)) from None
 
     def handle_message(self, body, message):
-        deadline = self.unpack_message_headers(message).get(DEADLINE)
+        # the one header needed here: nameko's Rpc.handle_message unpacks
+        # them all for the worker, and need not be made to twice
+        deadline = message.headers.get(deadlines.HEADER)
         left = None if deadline is None else deadlines.time_left(deadline)
         if left is not None and left < 0:
             log.warning(
